@@ -1,0 +1,12 @@
+/*
+ * libgoaccel — the umbrella header. Includes every public header.
+ */
+#ifndef INCLUDE_goaccel_h__
+#define INCLUDE_goaccel_h__
+
+#include "goaccel/common.h"
+#include "goaccel/version.h"
+#include "goaccel/errors.h"
+#include "goaccel/digest.h"
+
+#endif
