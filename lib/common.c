@@ -55,3 +55,15 @@ const char *goaccel_version(int *major, int *minor, int *patch)
 		*patch = GOACCEL_VERSION_PATCH;
 	return GOACCEL_VERSION;
 }
+
+void goaccel_strarray_dispose(goaccel_strarray *array)
+{
+	size_t i;
+	if (!array)
+		return;
+	for (i = 0; i < array->count; i++)
+		free(array->strings[i]);
+	free(array->strings);
+	array->strings = NULL;
+	array->count = 0;
+}

@@ -7,6 +7,7 @@
 #include "util/err.h"
 #include "util/spawn.h"
 #include "util/fs.h"
+#include "util/strarray.h"
 
 static void test_common__init_is_reference_counted(void **state)
 {
@@ -145,6 +146,26 @@ static void test_common__rm_rf_removes_read_only_trees(void **state)
 	free(dir);
 }
 
+static void test_common__strarray_sort_unique(void **state)
+{
+	goaccel_strarray a = {NULL, 0};
+	const char *in[] = {"b", "a", "c", "a", "b", "a/b", "a-b"};
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		GA_OK(ga_strarray_add(&a, in[i]));
+	ga_strarray_sort_unique(&a);
+	assert_int_equal(a.count, 5);
+	assert_string_equal(a.strings[0], "a");
+	assert_string_equal(a.strings[1], "a-b");
+	assert_string_equal(a.strings[2], "a/b");
+	assert_true(ga_strarray_contains(&a, "c"));
+	assert_false(ga_strarray_contains(&a, "d"));
+	goaccel_strarray_dispose(&a);
+	assert_null(a.strings);
+	goaccel_strarray_dispose(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_common__spawn_cancel_kills_child),
 		cmocka_unit_test(test_common__spawn_missing_program),
 		cmocka_unit_test(test_common__rm_rf_removes_read_only_trees),
+		cmocka_unit_test(test_common__strarray_sort_unique),
 	};
 	return cmocka_run_group_tests_name("common", tests, tu_group_setup, tu_group_teardown);
 }

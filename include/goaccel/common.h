@@ -60,6 +60,19 @@ GOACCEL_EXTERN(int) goaccel_shutdown(void);
  */
 GOACCEL_EXTERN(void) goaccel_free(void *ptr);
 
+/**
+ * A list of strings returned by the library (paths, module names). The caller owns it and
+ * releases the strings with goaccel_strarray_dispose(); the struct itself is usually on the
+ * caller's stack.
+ */
+typedef struct {
+	char **strings;
+	size_t count;
+} goaccel_strarray;
+
+/** Frees the strings of an array and zeroes it. NULL and an empty array are no-ops. */
+GOACCEL_EXTERN(void) goaccel_strarray_dispose(goaccel_strarray *array);
+
 GOACCEL_END_DECL
 
 #endif
