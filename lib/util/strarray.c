@@ -11,7 +11,7 @@ int ga_strarray_take(goaccel_strarray *arr, char *str)
 		return ga_error_oom();
 	/* grow in powers of two: count is a power of two exactly when the array is full */
 	if ((arr->count & (arr->count - 1)) == 0) {
-		size_t cap = arr->count ? arr->count * 2 : 4;
+		size_t cap = arr->count ? arr->count * 2 : 1;
 		if ((p = realloc(arr->strings, cap * sizeof(*p))) == NULL) {
 			free(str);
 			return ga_error_oom();
