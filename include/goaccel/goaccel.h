@@ -8,5 +8,7 @@
 #include "goaccel/version.h"
 #include "goaccel/errors.h"
 #include "goaccel/digest.h"
+#include "goaccel/extract.h"
+#include "goaccel/image.h"
 
 #endif
