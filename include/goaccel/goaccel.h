@@ -10,5 +10,7 @@
 #include "goaccel/digest.h"
 #include "goaccel/extract.h"
 #include "goaccel/image.h"
+#include "goaccel/gomod.h"
+#include "goaccel/key.h"
 
 #endif
