@@ -1,0 +1,3 @@
+module libgoaccel.dev/go/goaccel
+
+go 1.19
