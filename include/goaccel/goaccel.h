@@ -12,5 +12,6 @@
 #include "goaccel/image.h"
 #include "goaccel/gomod.h"
 #include "goaccel/key.h"
+#include "goaccel/hash.h"
 
 #endif
