@@ -13,5 +13,6 @@
 #include "goaccel/gomod.h"
 #include "goaccel/key.h"
 #include "goaccel/hash.h"
+#include "goaccel/build.h"
 
 #endif
