@@ -14,5 +14,7 @@
 #include "goaccel/key.h"
 #include "goaccel/hash.h"
 #include "goaccel/build.h"
+#include "goaccel/store.h"
+#include "goaccel/mount.h"
 
 #endif
