@@ -179,8 +179,9 @@ static int lex_all(ga_lex *lx)
 			if (c == ' ' || c == '\t' || c == '\r') {
 				lex_advance(lx, 1);
 			} else if (c == '/' && lx->pos + 1 < lx->len && lx->data[lx->pos + 1] == '/') {
-				if (lex_comment(lx) < 0)
-					return GOACCEL_ERROR;
+				int rc = lex_comment(lx);
+				if (rc < 0)
+					return rc;
 			} else if (c == '/' && lx->pos + 1 < lx->len && lx->data[lx->pos + 1] == '*') {
 				return lex_error(lx, lx->line, lx->col, "mod files must use // comments (not /* */ comments)");
 			} else {
@@ -200,8 +201,9 @@ static int lex_all(ga_lex *lx)
 			continue;
 		}
 		if (c == '"' || c == '`') {
-			if (lex_string(lx) < 0)
-				return GOACCEL_ERROR;
+			int rc = lex_string(lx);
+			if (rc < 0)
+				return rc;
 			continue;
 		}
 		if (!is_ident_at(lx, lx->pos)) {

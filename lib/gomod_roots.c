@@ -213,34 +213,28 @@ done:
 static int add_workspace(goaccel_strarray *roots, const char *workfile)
 {
 	goaccel_gowork *w = NULL;
+	goaccel_strarray uses = {NULL, 0};
 	char *wdir = dir_of(workfile);
-	size_t i, first = roots->count;
+	size_t i;
 	int rc;
 	if (!wdir)
 		return ga_error_oom();
 	if ((rc = goaccel_gowork_parse_file(&w, workfile)) < 0 || (rc = add_root(roots, NULL, wdir)) < 0)
 		goto done;
 	for (i = 0; i < goaccel_gowork_use_count(w); i++)
-		if ((rc = add_root(roots, wdir, goaccel_gowork_use_byindex(w, i))) < 0)
+		if ((rc = add_root(&uses, wdir, goaccel_gowork_use_byindex(w, i))) < 0)
 			goto done;
-	/* each workspace module is a main module: its own replacements apply */
-	for (i = first + 1; i < roots->count; i++) {
-		char *moddir = strdup(roots->strings[i]); /* the array may grow */
-		if (!moddir) {
-			rc = ga_error_oom();
+	/* each workspace module is a main module: its own replacements apply (not theirs in turn) */
+	for (i = 0; i < uses.count; i++)
+		if ((rc = ga_strarray_add(roots, uses.strings[i])) < 0 || (rc = add_replacements(roots, uses.strings[i])) < 0)
 			goto done;
-		}
-		rc = add_replacements(roots, moddir);
-		free(moddir);
-		if (rc < 0)
-			goto done;
-	}
 	for (i = 0; i < goaccel_gowork_replace_count(w); i++) {
 		const goaccel_gomod_replace *r = goaccel_gowork_replace_byindex(w, i);
 		if (r->is_dir && (rc = add_root(roots, wdir, r->new_path)) < 0)
 			goto done;
 	}
 done:
+	goaccel_strarray_dispose(&uses);
 	goaccel_gowork_free(w);
 	free(wdir);
 	return rc;
