@@ -901,6 +901,35 @@ static void test_gomod__build_inputs_cover_go_list(void **state)
 	free(dir);
 }
 
+
+/* The example of docs/keys.md ("Build inputs"): its txtar files, selected, give its want list. */
+static void test_gomod__documented_selection(void **state)
+{
+	char *doc = tu_read(GOACCEL_SOURCE_DIR "/docs/keys.md", NULL), *p = doc;
+	int blocks = 0;
+	(void)state;
+	while ((p = strstr(p, "```txtar\n")) != NULL) {
+		char *end = strstr(p, "\n```"), *dir = tu_tempdir("ga-doc"), *want;
+		goaccel_strarray sel = {NULL, 0};
+		p += strlen("```txtar\n");
+		end[1] = '\0';
+		want = txtar_member(p, "want");
+		assert_non_null(want);
+		*strstr(p, "-- want --\n") = '\0';
+		write_txtar(dir, p, 1);
+		GA_OK(goaccel_gomod_build_inputs(&sel, dir, NULL));
+		expect_list(&sel, want);
+		goaccel_strarray_dispose(&sel);
+		free(want);
+		tu_rmtree(dir);
+		free(dir);
+		blocks++;
+		p = end + 4;
+	}
+	assert_true(blocks >= 1);
+	free(doc);
+}
+
 /* ---- toolchain ------------------------------------------------------------------------------------ */
 
 static void test_gomod__toolchain_identity(void **state)
@@ -1064,6 +1093,7 @@ int main(void)
 		cmocka_unit_test(test_gomod__input_roots),
 		cmocka_unit_test(test_gomod__build_inputs_selection),
 		cmocka_unit_test(test_gomod__build_inputs_cover_go_list),
+		cmocka_unit_test(test_gomod__documented_selection),
 		cmocka_unit_test(test_gomod__toolchain_identity),
 		cmocka_unit_test(test_gomod__toolchain_follows_switch),
 		cmocka_unit_test(test_gomod__toolchain_no_go),
