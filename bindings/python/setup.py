@@ -103,7 +103,56 @@ def from_pkg_config() -> dict[str, object]:
 build_dir = os.environ.get("GOACCEL_BUILD_DIR")
 cfg = from_build_dir(build_dir) if build_dir else from_pkg_config()
 
-sources = sorted(str(p.relative_to(HERE)) for p in (HERE / "c-ext").glob("*.c"))
+# The wrapper files of each layer of libgoaccel. A layer is compiled in only when the library
+# exports every goaccel_* function its files call, so the binding builds against a library that
+# lacks a layer (an older install, or a tree where that layer is still being written); the
+# module's LAYERS attribute says which layers are in.
+LAYERS = {
+    "hash": ["hash.c"],
+    "key": ["key.c"],
+    "gomod": ["gomod.c"],
+    "store": ["store.c", "mount.c", "action.c"],
+    "extract": ["extract.c"],
+    "image": ["image.c"],
+    "build": ["build.c"],
+}
+CORE = ["module.c", "errors.c", "callback.c", "digest.c"]
+
+
+def exported_symbols(library: str) -> set[str]:
+    try:
+        out = subprocess.run(["nm", "-D", "--defined-only", library], check=True, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        fail(f"cannot list the symbols of {library} with nm (binutils): {e}")
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def called_functions(path: Path) -> set[str]:
+    text = path.read_text()
+    # goaccel_* names followed by "(" are calls (macros such as GOACCEL_*_INIT are upper case).
+    return set(re.findall(r"\b(goaccel_[a-z0-9_]+)\s*\(", text))
+
+
+def find_library(library_dirs: list[str]) -> str:
+    for d in library_dirs + sorted(SYSTEM_LIBDIRS):
+        p = Path(d) / "libgoaccel.so"
+        if p.exists():
+            return str(p.resolve())
+    fail(f"libgoaccel.so not found in {library_dirs}")
+
+
+symbols = exported_symbols(find_library(list(cfg["library_dirs"])))  # type: ignore[call-overload]
+layers = []
+sources = [f"c-ext/{f}" for f in CORE]
+for layer, files in LAYERS.items():
+    missing = sorted(set().union(*(called_functions(HERE / "c-ext" / f) for f in files)) - symbols)
+    if missing:
+        sys.stderr.write(f"goaccel setup: layer {layer} left out: the library lacks "
+                         f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}\n")
+        continue
+    layers.append(layer)
+    sources += [f"c-ext/{f}" for f in files]
 headers = sorted(str(p.relative_to(HERE)) for p in (HERE / "c-ext").glob("*.h"))
 
 
@@ -124,6 +173,8 @@ ext = Extension(
     library_dirs=list(cfg["library_dirs"]),  # type: ignore[call-overload]
     runtime_library_dirs=list(cfg["runtime_library_dirs"]),  # type: ignore[call-overload]
     libraries=list(cfg["libraries"]) + ["dl"],  # type: ignore[call-overload]
+    define_macros=[(f"GA_PY_LAYER_{layer.upper()}", "1") for layer in layers]
+    + [("GA_PY_LAYERS", '"' + ",".join(layers) + '"')],
     extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                         "-Wno-missing-field-initializers", "-fvisibility=hidden"],
 )

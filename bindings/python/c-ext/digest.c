@@ -20,6 +20,13 @@ PyObject *ga_py_digest_new(ga_py_state *st, const goaccel_digest *d)
 	return (PyObject *)self;
 }
 
+PyObject *ga_py_digest_or_none(ga_py_state *st, const goaccel_digest *d)
+{
+	if (d == NULL)
+		Py_RETURN_NONE;
+	return ga_py_digest_new(st, d);
+}
+
 static int parse_hex(ga_py_state *st, PyObject *str, goaccel_digest *out)
 {
 	const char *s = PyUnicode_AsUTF8(str);

@@ -48,6 +48,7 @@ typedef struct {
 	PyTypeObject *GoModType;
 	PyTypeObject *StoreType;
 	PyTypeObject *MountType;
+	PyTypeObject *ActionType;
 	PyTypeObject *ImageType;
 	PyTypeObject *BuildResultType;
 } ga_py_state;
@@ -160,6 +161,24 @@ typedef struct {
 int ga_py_strlist_converter(PyObject *obj, void *result);
 void ga_py_strlist_dispose(ga_py_strlist *list);
 
+/* ---- small helpers (module.c) ----------------------------------------------------------- */
+/* Runs stmt with the GIL released. */
+#define GA_PY_NOGIL(stmt)               \
+	do {                            \
+		Py_BEGIN_ALLOW_THREADS  \
+		stmt;                   \
+		Py_END_ALLOW_THREADS    \
+	} while (0)
+
+/* A str from a borrowed library string, or None for NULL. */
+PyObject *ga_py_str_or_none(const char *s);
+/* A str from a library-allocated string, which is freed with goaccel_free() either way. */
+PyObject *ga_py_take_string(char *s);
+/* Builds a dict from alternating (const char *name, uint64_t value) pairs ending with NULL. */
+PyObject *ga_py_u64_dict(const char *name, ...);
+/* A list of str from a goaccel_strarray (which the caller still disposes). */
+PyObject *ga_py_strarray_to_list(const goaccel_strarray *array);
+
 /* ---- digest.c ---------------------------------------------------------------------------- */
 typedef struct {
 	PyObject_HEAD
@@ -172,12 +191,38 @@ PyObject *ga_py_digest_new(ga_py_state *st, const goaccel_digest *d);
 /* A Digest, a 32-byte bytes-like object, or a hex string ("sha256:" optional) → *out. 0 or -1. */
 int ga_py_digest_from_object(ga_py_state *st, PyObject *obj, goaccel_digest *out);
 
+/* The digest as a Digest object, or None for NULL. */
+PyObject *ga_py_digest_or_none(ga_py_state *st, const goaccel_digest *d);
+
+/* ---- store.c ----------------------------------------------------------------------------- */
+/*
+ * A Store is closed explicitly (close(), the end of a with block) but the C handle is freed only
+ * when nothing uses it any more: calls running without the GIL and live children (mounts,
+ * actions) each hold a "user" count, so close() from one thread can never free the handle under
+ * another thread's feet.
+ */
+typedef struct {
+	PyObject_HEAD
+	goaccel_store *store;
+	int closed;        /* close() was called: new uses are refused */
+	Py_ssize_t users;  /* in-flight calls + live children */
+} ga_py_store;
+
+/* Marks one use of an open store; raises ValueError if closed. 0 or -1. Needs the GIL. */
+int ga_py_store_enter(ga_py_store *self);
+/* Ends a use; frees the handle if the store was closed and this was the last user. GIL held. */
+void ga_py_store_leave(ga_py_store *self);
+
 /* ---- layer wrappers, each present only when its header has landed ------------------------- */
 int ga_py_hash_init(PyObject *module, ga_py_state *st);
 int ga_py_key_init(PyObject *module, ga_py_state *st);
 int ga_py_gomod_init(PyObject *module, ga_py_state *st);
 int ga_py_store_init(PyObject *module, ga_py_state *st);
 int ga_py_mount_init(PyObject *module, ga_py_state *st);
+int ga_py_action_init(PyObject *module, ga_py_state *st);
+/* A new Mount / Action object owning m / a and holding a use of store. Frees them on failure. */
+PyObject *ga_py_mount_wrap(ga_py_state *st, ga_py_store *store, goaccel_mount *m);
+PyObject *ga_py_action_wrap(ga_py_state *st, ga_py_store *store, goaccel_action *a);
 int ga_py_extract_init(PyObject *module, ga_py_state *st);
 int ga_py_image_init(PyObject *module, ga_py_state *st);
 int ga_py_build_init(PyObject *module, ga_py_state *st);

@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <string.h>
 
 /* ---- state lookup ------------------------------------------------------------------------ */
@@ -86,6 +87,58 @@ PyObject *ga_py_pathlib_path(ga_py_state *st, const char *path)
 	result = PyObject_CallOneArg(st->PathClass, str);
 	Py_DECREF(str);
 	return result;
+}
+
+PyObject *ga_py_str_or_none(const char *s)
+{
+	if (s == NULL)
+		Py_RETURN_NONE;
+	return ga_py_fsdecode(s);
+}
+
+PyObject *ga_py_take_string(char *s)
+{
+	PyObject *result = ga_py_str_or_none(s);
+	goaccel_free(s);
+	return result;
+}
+
+PyObject *ga_py_u64_dict(const char *name, ...)
+{
+	PyObject *dict = PyDict_New();
+	va_list ap;
+	if (dict == NULL)
+		return NULL;
+	va_start(ap, name);
+	for (; name; name = va_arg(ap, const char *)) {
+		uint64_t value = va_arg(ap, uint64_t);
+		PyObject *v = PyLong_FromUnsignedLongLong(value);
+		if (v == NULL || PyDict_SetItemString(dict, name, v) < 0) {
+			Py_XDECREF(v);
+			Py_CLEAR(dict);
+			break;
+		}
+		Py_DECREF(v);
+	}
+	va_end(ap);
+	return dict;
+}
+
+PyObject *ga_py_strarray_to_list(const goaccel_strarray *array)
+{
+	PyObject *list = PyList_New((Py_ssize_t)array->count);
+	size_t i;
+	if (list == NULL)
+		return NULL;
+	for (i = 0; i < array->count; i++) {
+		PyObject *s = ga_py_fsdecode(array->strings[i]);
+		if (s == NULL) {
+			Py_DECREF(list);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+	}
+	return list;
 }
 
 void ga_py_strlist_dispose(ga_py_strlist *list)
@@ -232,6 +285,32 @@ static int check_version(void)
 	return -1;
 }
 
+#ifndef GA_PY_LAYERS
+#define GA_PY_LAYERS ""
+#endif
+
+/* LAYERS: a frozenset of the layer names compiled in ("hash", "store", ...). */
+static int add_layers(PyObject *module)
+{
+	PyObject *str = PyUnicode_FromString(GA_PY_LAYERS), *sep = NULL, *parts = NULL, *set = NULL;
+	int rc = -1;
+	if (str == NULL || (sep = PyUnicode_FromString(",")) == NULL)
+		goto done;
+	if (PyUnicode_GET_LENGTH(str) == 0)
+		parts = PyList_New(0);
+	else
+		parts = PyUnicode_Split(str, sep, -1);
+	if (parts == NULL || (set = PyFrozenSet_New(parts)) == NULL)
+		goto done;
+	rc = PyModule_AddObjectRef(module, "LAYERS", set);
+done:
+	Py_XDECREF(set);
+	Py_XDECREF(parts);
+	Py_XDECREF(sep);
+	Py_XDECREF(str);
+	return rc;
+}
+
 static int module_exec(PyObject *module)
 {
 	ga_py_state *st = ga_py_state_of_module(module);
@@ -258,8 +337,38 @@ static int module_exec(PyObject *module)
 	    PyModule_AddFunctions(module, module_methods) < 0)
 		return -1;
 
-	if (ga_py_errors_init(module, st) < 0 ||
-	    ga_py_digest_init(module, st) < 0)
+	if (ga_py_errors_init(module, st) < 0 || ga_py_digest_init(module, st) < 0)
+		return -1;
+	/* The layers setup.py found in the library (see LAYERS there). */
+#ifdef GA_PY_LAYER_HASH
+	if (ga_py_hash_init(module, st) < 0)
+		return -1;
+#endif
+#ifdef GA_PY_LAYER_KEY
+	if (ga_py_key_init(module, st) < 0)
+		return -1;
+#endif
+#ifdef GA_PY_LAYER_GOMOD
+	if (ga_py_gomod_init(module, st) < 0)
+		return -1;
+#endif
+#ifdef GA_PY_LAYER_STORE
+	if (ga_py_store_init(module, st) < 0 || ga_py_mount_init(module, st) < 0 || ga_py_action_init(module, st) < 0)
+		return -1;
+#endif
+#ifdef GA_PY_LAYER_EXTRACT
+	if (ga_py_extract_init(module, st) < 0)
+		return -1;
+#endif
+#ifdef GA_PY_LAYER_IMAGE
+	if (ga_py_image_init(module, st) < 0)
+		return -1;
+#endif
+#ifdef GA_PY_LAYER_BUILD
+	if (ga_py_build_init(module, st) < 0)
+		return -1;
+#endif
+	if (add_layers(module) < 0)
 		return -1;
 	return 0;
 }
@@ -277,6 +386,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
 	Py_VISIT(st->GoModType);
 	Py_VISIT(st->StoreType);
 	Py_VISIT(st->MountType);
+	Py_VISIT(st->ActionType);
 	Py_VISIT(st->ImageType);
 	Py_VISIT(st->BuildResultType);
 	return ga_py_errors_traverse(st, visit, arg);
@@ -295,6 +405,7 @@ static int module_clear(PyObject *module)
 	Py_CLEAR(st->GoModType);
 	Py_CLEAR(st->StoreType);
 	Py_CLEAR(st->MountType);
+	Py_CLEAR(st->ActionType);
 	Py_CLEAR(st->ImageType);
 	Py_CLEAR(st->BuildResultType);
 	ga_py_errors_clear(st);

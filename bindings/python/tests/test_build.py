@@ -1,0 +1,83 @@
+"""go_build() of the example module: a real go build that hits on the second call."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import goaccel
+
+from conftest import needs
+
+# The pipeline stands on the layers below it: until they are in the library, its go_build
+# cannot be the real one.
+pytestmark = [needs("build"), needs("hash"), needs("gomod"), needs("key"), needs("store"),
+              pytest.mark.slow]
+
+
+def test_second_build_hits_and_explains_misses(app: Path, go_env: dict[str, str], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    out = tmp_path / "out"
+    events: list[goaccel.BuildEvent] = []
+    common = dict(cache_dir=cache, environ=go_env, output_dir=out, tags="musl",
+                  ldflags="-s -w -X main.version=1.2.3")
+
+    first = goaccel.go_build(app, progress=events.append, **common)  # type: ignore[arg-type]
+    assert first.build.status is goaccel.Status.MISS and first.build.key is not None
+    assert first.deps.status in (goaccel.Status.MISS, goaccel.Status.SKIPPED)
+    assert first.build.duration > 0 and first.build.explanation
+    [binary] = first.outputs
+    assert binary.path is not None and binary.path.parent == out
+    version = subprocess.run([str(binary.path), "--version"], text=True, capture_output=True, check=True)
+    assert "1.2.3" in version.stdout
+    kinds = {e.type for e in events}
+    assert {goaccel.EventType.STEP_START, goaccel.EventType.STEP_END} <= kinds
+    assert any(e.type is goaccel.EventType.STEP_END and e.step is goaccel.Step.BUILD for e in events)
+
+    second = goaccel.go_build(app, **common)  # type: ignore[arg-type]
+    assert second.build.hit and second.build.key == first.build.key
+    assert second.deps.status in (goaccel.Status.HIT, goaccel.Status.SKIPPED)
+    assert second.all_hit and second.build.saved > 0
+    assert second.outputs[0].digest == binary.digest
+    assert second.to_dict()  # the --json document parses
+
+    # A README edit is not a build input: still a hit.
+    (app / "README.md").write_text("changed\n")
+    assert goaccel.go_build(app, **common).build.hit  # type: ignore[arg-type]
+
+    # A source edit misses, and the result says which file changed.
+    main = app / "main.go"
+    main.write_text(main.read_text() + "\n// touched\n")
+    third = goaccel.go_build(app, **common)  # type: ignore[arg-type]
+    assert third.build.miss
+    assert any(c.name == "main.go" for c in third.build.changes), third.build.changes
+    assert "main.go" in third.build.explanation
+
+
+def test_progress_exception_aborts_and_propagates(app: Path, go_env: dict[str, str], tmp_path: Path) -> None:
+    class Abort(Exception):
+        pass
+
+    raised = Abort("stop the build")
+    calls = 0
+
+    def progress(event: goaccel.BuildEvent) -> None:
+        nonlocal calls
+        calls += 1
+        raise raised
+
+    with pytest.raises(Abort) as info:
+        goaccel.go_build(app, cache_dir=tmp_path / "cache", environ=go_env, progress=progress)
+    assert info.value is raised and calls == 1
+    assert info.traceback[-1].name == "progress"
+
+
+def test_build_failure_carries_go_output(app: Path, go_env: dict[str, str], tmp_path: Path) -> None:
+    (app / "broken.go").write_text("package main\n\nfunc broken() { undefined_name() }\n")
+    with pytest.raises(goaccel.BuildFailed) as info:
+        goaccel.go_build(app, cache_dir=tmp_path / "cache", environ=go_env)
+    assert "undefined_name" in str(info.value)
+    with pytest.raises(goaccel.NotFound):
+        goaccel.go_build(tmp_path, cache_dir=tmp_path / "cache", environ=go_env)
