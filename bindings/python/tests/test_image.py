@@ -76,7 +76,7 @@ def test_image_is_reproducible_and_valid(stage: Path, tmp_path: Path) -> None:
     index = json.loads((tmp_path / "oci1" / "index.json").read_text())
     assert index["manifests"][0]["digest"] == str(first)
     if shutil.which("oci-image-tool"):
-        subprocess.run(["oci-image-tool", "validate", "--type", "imageLayout", "--ref", "latest",
+        subprocess.run(["oci-image-tool", "validate", "--type", "image", "--ref", "name=latest",
                         str(tmp_path / "oci1")], check=True)
     # The second image's layer came out of the layer cache.
     img = goaccel.Image(source_date_epoch=1700000000, layer_cache=tmp_path / "layers")
