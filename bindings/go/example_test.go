@@ -43,3 +43,22 @@ func ExampleParseDigest() {
 	// true
 }
 
+// A step key names a step's result by exactly its inputs; the order of the fields does not
+// matter, and two keys can be compared field by field to explain a cache miss.
+func ExampleNewKey() {
+	mk := func(ldflags string) *goaccel.Key {
+		k, _ := goaccel.NewKey("go-build")
+		k.AddString("ldflags", ldflags)
+		k.AddString("tags", "musl")
+		return k
+	}
+	prev, cur := mk("-s -w"), mk("-s -w -X main.version=2")
+	defer prev.Free()
+	defer cur.Free()
+	changes, _ := prev.Diff(cur)
+	for _, c := range changes {
+		fmt.Printf("%s %s: %q -> %q\n", c.Name, c.Change, c.OldValue, c.NewValue)
+	}
+	// Output:
+	// ldflags changed: "-s -w" -> "-s -w -X main.version=2"
+}

@@ -82,3 +82,14 @@ func TestStaticDependencies(t *testing.T) {
 		t.Fatalf("goaccel.pc requires %v privately; link_static.go links %v", got, staticDeps)
 	}
 }
+
+func TestDedupEnv(t *testing.T) {
+	got := dedupEnv([]string{"A=1", "GOPROXY=off", "B=2", "GOPROXY=file:///p", "A=3", "NOEQ"})
+	want := []string{"A=3", "GOPROXY=file:///p", "B=2", "NOEQ"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("dedupEnv = %q, want %q", got, want)
+	}
+	if dedupEnv(nil) != nil {
+		t.Fatal("dedupEnv(nil) is not nil")
+	}
+}

@@ -20,60 +20,133 @@ func cString(s string) (*C.char, error) {
 	return C.CString(s), nil
 }
 
-// cStringOrNil is cString, mapping "" to NULL (the library's "use the default").
-func cStringOrNil(s string) (*C.char, error) {
-	if s == "" {
-		return nil, nil
+// cArena collects C allocations made to build one call's arguments and frees them together.
+// The first failed conversion is remembered in err, so a caller converts everything and checks
+// once.
+type cArena struct {
+	ptrs []unsafe.Pointer
+	err  error
+}
+
+// str returns s as a C string owned by the arena (NULL after an earlier error).
+func (a *cArena) str(s string) *C.char {
+	if a.err != nil {
+		return nil
 	}
-	return cString(s)
+	cs, err := cString(s)
+	if err != nil {
+		a.err = err
+		return nil
+	}
+	a.ptrs = append(a.ptrs, unsafe.Pointer(cs))
+	return cs
 }
 
-// cStrings is a NULL-terminated C array of C strings owned by Go code; free releases it.
-type cStrings struct {
-	ptr **C.char
-	n   int
+// strOrNil is str, with "" mapped to NULL (the library's "default" / "none").
+func (a *cArena) strOrNil(s string) *C.char {
+	if s == "" {
+		return nil
+	}
+	return a.str(s)
 }
 
-// newCStrings copies ss into C memory. The array has a NULL after the last element so it also
-// serves as an envp.
-func newCStrings(ss []string) (*cStrings, error) {
-	for _, s := range ss {
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, errorf(ErrInvalid, "string contains a NUL byte: %q", s)
-		}
+// strs returns ss as a NULL-terminated C array of C strings owned by the arena; nil gives NULL
+// (for an envp: "this process's environment").
+func (a *cArena) strs(ss []string) **C.char {
+	if ss == nil || a.err != nil {
+		return nil
 	}
 	size := C.size_t(len(ss)+1) * C.size_t(unsafe.Sizeof((*C.char)(nil)))
 	arr := (**C.char)(C.calloc(1, size))
+	a.ptrs = append(a.ptrs, unsafe.Pointer(arr))
 	view := unsafe.Slice(arr, len(ss)+1)
 	for i, s := range ss {
-		view[i] = C.CString(s)
+		view[i] = a.str(s)
 	}
-	return &cStrings{ptr: arr, n: len(ss)}, nil
+	return arr
 }
 
-// free releases the strings and the array. Safe on nil.
-func (c *cStrings) free() {
-	if c == nil || c.ptr == nil {
-		return
+// bytes copies b into C memory owned by the arena (NULL for an empty b).
+func (a *cArena) bytes(b []byte) unsafe.Pointer {
+	if len(b) == 0 || a.err != nil {
+		return nil
 	}
-	view := unsafe.Slice(c.ptr, c.n+1)
-	for i := 0; i < c.n; i++ {
-		C.free(unsafe.Pointer(view[i]))
+	p := C.CBytes(b)
+	a.ptrs = append(a.ptrs, p)
+	return p
+}
+
+// alloc returns size zeroed bytes of C memory owned by the arena. Options structs that point to
+// other memory (stats, callbacks' payloads) live there, since Go memory handed to C may not hold
+// Go pointers.
+func (a *cArena) alloc(size uintptr) unsafe.Pointer {
+	p := C.calloc(1, C.size_t(size))
+	a.ptrs = append(a.ptrs, p)
+	return p
+}
+
+// free releases everything the arena allocated.
+func (a *cArena) free() {
+	for _, p := range a.ptrs {
+		C.free(p)
 	}
-	C.free(unsafe.Pointer(c.ptr))
-	c.ptr = nil
+	a.ptrs = nil
+}
+
+// goString copies a C string, mapping NULL to "".
+func goString(s *C.char) string {
+	if s == nil {
+		return ""
+	}
+	return C.GoString(s)
+}
+
+// takeString copies a string the library allocated for the caller and frees it.
+func takeString(s *C.char) string {
+	defer C.goaccel_free(unsafe.Pointer(s))
+	return goString(s)
 }
 
 // goStrarray copies a goaccel_strarray into Go strings and disposes of it.
 func goStrarray(a *C.goaccel_strarray) []string {
 	defer C.goaccel_strarray_dispose(a)
+	out := make([]string, 0, int(a.count))
 	if a.count == 0 || a.strings == nil {
-		return []string{}
+		return out
 	}
-	view := unsafe.Slice(a.strings, int(a.count))
-	out := make([]string, len(view))
-	for i, s := range view {
-		out[i] = C.GoString(s)
+	for _, s := range unsafe.Slice(a.strings, int(a.count)) {
+		out = append(out, C.GoString(s))
+	}
+	return out
+}
+
+// cBool converts a Go bool to the library's int flags.
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dedupEnv keeps the last of several NAME=VALUE entries with one name, in the position of the
+// first, as os/exec does (the C library, like getenv, would take the first). nil stays nil.
+func dedupEnv(env []string) []string {
+	if env == nil {
+		return nil
+	}
+	index := map[string]int{}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name := kv
+		if i := strings.IndexByte(kv, '='); i >= 0 {
+			name = kv[:i]
+		}
+		if i, ok := index[name]; ok {
+			out[i] = kv
+			continue
+		}
+		index[name] = len(out)
+		out = append(out, kv)
 	}
 	return out
 }
