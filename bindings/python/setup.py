@@ -83,11 +83,11 @@ def pkg_config(*args: str) -> list[str]:
 
 def from_pkg_config() -> dict[str, object]:
     include_dirs = [a[2:] for a in pkg_config("--cflags-only-I")]
-    library_dirs = [a[2:] for a in pkg_config("--libs-only-L")]
+    library_dirs = [os.path.realpath(a[2:]) for a in pkg_config("--libs-only-L")]
     libraries = [a[2:] for a in pkg_config("--libs-only-l")]
-    libdir = " ".join(pkg_config("--variable=libdir"))
+    libdir = os.path.realpath(" ".join(pkg_config("--variable=libdir")))
     version = " ".join(pkg_config("--modversion"))
-    runtime = [libdir] if libdir and os.path.realpath(libdir) not in SYSTEM_LIBDIRS else []
+    runtime = [libdir] if libdir not in SYSTEM_LIBDIRS else []
     if not include_dirs:
         include_dirs = [" ".join(pkg_config("--variable=includedir"))]
     return {
@@ -160,8 +160,8 @@ class BuildExt(build_ext):
     """Always recompiles: the library the extension is built against may have changed without
     any of the binding's own files changing (another GOACCEL_BUILD_DIR, a rebuilt library)."""
 
-    def initialize_options(self) -> None:
-        super().initialize_options()
+    def finalize_options(self) -> None:
+        super().finalize_options()
         self.force = True
 
 
