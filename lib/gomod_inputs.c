@@ -190,7 +190,7 @@ static void scan_chunk(const char **pat, const char *pend, int *star, const char
 }
 
 /* path.Match(pattern, name): 1, 0, or -1 for a malformed pattern (checked in full, as Go does). */
-static int go_match(const char *pattern, const char *name)
+int ga_go_match(const char *pattern, const char *name)
 {
 	const char *pat = pattern, *pend = pattern + strlen(pattern);
 	const char *s = name, *send = name + strlen(name);
@@ -373,7 +373,7 @@ static int parse_embed_args(goaccel_strarray *pats, const char *s, size_t len)
 			char *arg;
 			while (s < end && !ga_unicode_is_space(ga_utf8_decode((const unsigned char *)s, (size_t)(end - s), &sz)))
 				s += sz;
-			if (!(arg = strndup(start, (size_t)(s - start))) || (rc = ga_strarray_take(&tmp, arg)) < 0) {
+			if (!(arg = ga_memdup_str(start, (size_t)(s - start))) || (rc = ga_strarray_take(&tmp, arg)) < 0) {
 				rc = rc < 0 ? rc : ga_error_oom();
 				goto done;
 			}
@@ -389,7 +389,7 @@ done:
 
 /* The //go:embed patterns of one Go source file (go/build readGoInfo: only when the file imports
  * "embed"; a go/scanner pass that sees line comments outside literals). */
-static int embed_patterns(goaccel_strarray *pats, const char *data, size_t len)
+int ga_gomod_embed_patterns(goaccel_strarray *pats, const char *data, size_t len)
 {
 	ga_scan sc = {data, data + len};
 	int rc;
@@ -546,7 +546,7 @@ static int embed_glob(ga_sel *s, const char *pkgrel, const char *mrel, const cha
 {
 	size_t n = strcspn(pat, "/");
 	const char *rest = pat[n] ? pat + n + 1 : NULL;
-	char *elem = strndup(pat, n), *dirrel = NULL, *dirabs = NULL;
+	char *elem = ga_memdup_str(pat, n), *dirrel = NULL, *dirabs = NULL;
 	DIR *d = NULL;
 	struct dirent *de;
 	int rc = 0;
@@ -574,7 +574,7 @@ static int embed_glob(ga_sel *s, const char *pkgrel, const char *mrel, const cha
 		char *m;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (go_match(elem, de->d_name) != 1)
+		if (ga_go_match(elem, de->d_name) != 1)
 			continue;
 		if (!(m = mrel[0] ? ga_path_join(mrel, de->d_name) : strdup(de->d_name))) {
 			rc = ga_error_oom();
@@ -623,7 +623,7 @@ static int resolve_embed(ga_sel *s, const char *pkgrel, const char *pattern)
 {
 	int all = strncmp(pattern, "all:", 4) == 0;
 	const char *glob = all ? pattern + 4 : pattern;
-	if (go_match(glob, "") < 0 || !valid_embed_pattern(glob))
+	if (ga_go_match(glob, "") < 0 || !valid_embed_pattern(glob))
 		return 0; /* "invalid pattern syntax": the build fails in Go */
 	return embed_glob(s, pkgrel, "", glob, all);
 }
@@ -640,7 +640,7 @@ static int scan_go_file(ga_sel *s, const char *dirrel, const char *abs)
 		rc = 0;
 		goto done;
 	}
-	if ((rc = embed_patterns(&pats, data.ptr ? data.ptr : "", data.size)) < 0)
+	if ((rc = ga_gomod_embed_patterns(&pats, data.ptr ? data.ptr : "", data.size)) < 0)
 		goto done;
 	for (i = 0; i < pats.count; i++)
 		if ((rc = resolve_embed(s, dirrel, pats.strings[i])) < 0)

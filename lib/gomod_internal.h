@@ -53,4 +53,14 @@ char *ga_gomod_goenv_file(const char *const *envp);
  * unset; caller frees. 0 or GOACCEL_ERROR. */
 int ga_gomod_getenv(char **out, const char *const *envp, const char *name);
 
+/* Go's path.Match for one name: 1 match, 0 no match, -1 malformed pattern (checked in full). */
+int ga_go_match(const char *pattern, const char *name);
+
+/* The //go:embed patterns of one Go source file, as go/build finds them (only when the file
+ * imports "embed"), appended to pats. 0 or GOACCEL_ERROR. */
+int ga_gomod_embed_patterns(goaccel_strarray *pats, const char *data, size_t len);
+
+/* A NUL-terminated copy of len bytes at s (which need not be terminated). NULL on OOM. */
+char *ga_memdup_str(const char *s, size_t len);
+
 #endif

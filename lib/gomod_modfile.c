@@ -194,7 +194,7 @@ static int lex_all(ga_lex *lx)
 		if (lx->pos >= lx->len)
 			return lex_push(lx, T_EOF, start, line, col);
 		c = lx->data[lx->pos];
-		if (c == '\n' || strchr("()[]{},", c)) {
+		if (c == '\n' || (c && strchr("()[]{},", c))) {
 			lex_advance(lx, 1);
 			if (lex_push(lx, c == '\n' ? T_NL : (unsigned char)c, start, line, col) < 0)
 				return GOACCEL_ERROR;
@@ -452,7 +452,7 @@ static int arg_is(const ga_tok *t, const char *s)
 /* Copies a token's text into the file's string table. */
 static const char *keep(goaccel_strarray *strs, const char *s, size_t len)
 {
-	char *p = strndup(s, len);
+	char *p = ga_memdup_str(s, len);
 	if (ga_strarray_take(strs, p) < 0)
 		return NULL;
 	return p;
@@ -933,8 +933,9 @@ size_t goaccel_gowork_godebug_count(const goaccel_gowork *w) { return w ? w->god
 
 const char *goaccel_gowork_use_byindex(const goaccel_gowork *w, size_t i)
 {
-	const char *const *p = w ? VEC_AT(const char *, w->use, i) : NULL;
-	return p ? *p : NULL;
+	if (!w || i >= w->use.count)
+		return NULL;
+	return ((const char **)w->use.items)[i];
 }
 
 const goaccel_gomod_replace *goaccel_gowork_replace_byindex(const goaccel_gowork *w, size_t i)

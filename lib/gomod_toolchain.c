@@ -301,7 +301,7 @@ static int cc_version(char **out, char **cc_path, const char *cc, const char *di
 	int status = 0, rc;
 	*out = NULL;
 	*cc_path = NULL;
-	exe = strndup(cc, strcspn(cc, " \t"));
+	exe = ga_memdup_str(cc, strcspn(cc, " \t"));
 	for (i = 0; e[i]; i++)
 		n++;
 	if (!exe || !(env2 = calloc(n + 2, sizeof(*env2)))) {

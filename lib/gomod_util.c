@@ -365,6 +365,17 @@ int ga_gomod_bad_file_name(const char *name)
 	return 0;
 }
 
+char *ga_memdup_str(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+	if (!p)
+		return NULL;
+	if (len)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
 /* ---- paths --------------------------------------------------------------------------------------- */
 
 char *ga_gomod_abs_clean(const char *base, const char *path)

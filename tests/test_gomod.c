@@ -304,7 +304,7 @@ static void test_gomod__parse_gowork(void **state)
 	assert_true(goaccel_gowork_replace_byindex(w, 0)->is_dir);
 	assert_int_equal(goaccel_gowork_godebug_count(w), 1);
 	goaccel_gowork_free(w);
-	assert_int_equal(goaccel_gowork_parse(&w, NULL, "go 1.22\nrequire x v1.0.0\n", 26), GOACCEL_EINVALID);
+	assert_int_equal(goaccel_gowork_parse(&w, NULL, "go 1.22\nrequire x v1.0.0\n", 25), GOACCEL_EINVALID);
 	assert_non_null(strstr(goaccel_error_last()->message, "go.work:2:"));
 	assert_int_equal(goaccel_gowork_parse(&w, "w/go.work", "use (\n", 6), GOACCEL_EINVALID);
 	assert_non_null(strstr(goaccel_error_last()->message, "w/go.work:"));
