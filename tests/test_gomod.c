@@ -930,6 +930,78 @@ static void test_gomod__documented_selection(void **state)
 	free(doc);
 }
 
+
+/* ---- with the hash layer: what moves the digest ------------------------------------------------ */
+
+static void inputs_digest(goaccel_digest *out, const char *root)
+{
+	goaccel_strarray sel = {NULL, 0};
+	GA_OK(goaccel_gomod_build_inputs(&sel, root, NULL));
+	GA_OK(goaccel_hash_paths(out, NULL, root, (const char *const *)sel.strings, sel.count, NULL));
+	goaccel_strarray_dispose(&sel);
+}
+
+/* The table of docs/keys.md, end to end: the selection fed to goaccel_hash_paths() changes
+ * exactly when a file the go command can read changes — in a git checkout whose .gitignore
+ * names the generated file and an embedded asset. Each edit is reverted after, and the digest
+ * must come back. */
+static void test_gomod__digest_changes_only_with_inputs(void **state)
+{
+	static const struct {
+		const char *file;
+		int changes;
+	} table[] = {
+		{"README.md", 0}, {"main_test.go", 0}, {"lib/testdata/fixture.go", 0}, {"lib/notes.txt", 0},
+		{".gitignore", 0}, {"lib/_skip/x.go", 0}, {"lib/.dot/x.go", 0}, {"nested/n.go", 0},
+		{"public/.hidden", 0}, {"templates/c.txt", 0}, {"notme.txt", 0}, {"docs/guide.md", 0},
+		{"main.go", 1}, {"lib/lib.go", 1}, {"lib/lib_linux.s", 1}, {"lib/c.c", 1}, {"lib/c.h", 1},
+		{"lib/blob.syso", 1}, {"go.mod", 1}, {"go.sum", 1}, {"cmd/tool/default.pgo", 1},
+		{"static/index.html", 1},      /* //go:embed by name (and git-ignored) */
+		{"assets/quoted name.txt", 1}, /* by quoted name */
+		{"templates/a.tmpl", 1},       /* by glob */
+		{"public/css/site.css", 1},    /* by directory */
+		{"hidden/.dot", 1},            /* by all: directory */
+		{"gen.go", 1},                 /* git-ignored generated .go file */
+		{"lib/new.go", 1},             /* a new source file */
+	};
+	char *dir = tu_tempdir("ga-digest-table");
+	goaccel_digest base, d;
+	size_t i;
+	(void)state;
+	write_txtar(dir, INPUTS_TXTAR, 1);
+	tu_write(dir, "docs/guide.md", "guide\n");
+	tu_write(dir, ".gitignore", "gen.go\nstatic/\n");
+	assert_int_equal(tu_sh("cd %s && git init -q . && git add -A && git -c user.email=t@t -c user.name=t commit -qm x",
+	                       dir), 0);
+	inputs_digest(&base, dir);
+	/* mtime and permission bits of group/other are not inputs */
+	assert_int_equal(tu_sh("cd %s && touch -d '2001-01-01' main.go && chmod g+w,o+r lib/lib.go", dir), 0);
+	inputs_digest(&d, dir);
+	assert_int_equal(goaccel_digest_cmp(&base, &d), 0);
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		char *path = tu_path(dir, table[i].file), *old = NULL;
+		size_t len = 0;
+		int existed = access(path, F_OK) == 0;
+		if (existed)
+			old = tu_read(path, &len);
+		tu_write(dir, table[i].file, existed ? "// edited\n" : "package lib\n");
+		inputs_digest(&d, dir);
+		if ((goaccel_digest_cmp(&base, &d) != 0) != table[i].changes)
+			fail_msg("editing %s %s the digest", table[i].file, table[i].changes ? "did not change" : "changed");
+		if (existed)
+			tu_write_bytes(dir, table[i].file, old, len);
+		else
+			unlink(path);
+		inputs_digest(&d, dir);
+		if (goaccel_digest_cmp(&base, &d) != 0)
+			fail_msg("reverting %s did not restore the digest", table[i].file);
+		free(old);
+		free(path);
+	}
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* ---- toolchain ------------------------------------------------------------------------------------ */
 
 static void test_gomod__toolchain_identity(void **state)
@@ -1094,6 +1166,7 @@ int main(void)
 		cmocka_unit_test(test_gomod__build_inputs_selection),
 		cmocka_unit_test(test_gomod__build_inputs_cover_go_list),
 		cmocka_unit_test(test_gomod__documented_selection),
+		cmocka_unit_test(test_gomod__digest_changes_only_with_inputs),
 		cmocka_unit_test(test_gomod__toolchain_identity),
 		cmocka_unit_test(test_gomod__toolchain_follows_switch),
 		cmocka_unit_test(test_gomod__toolchain_no_go),
