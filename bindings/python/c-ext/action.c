@@ -20,6 +20,7 @@ PyObject *ga_py_action_wrap(ga_py_state *st, ga_py_store *store, goaccel_action 
 		return NULL;
 	}
 	self->action = a;
+	self->busy = 0; /* PyObject_New does not zero the object */
 	self->store = (ga_py_store *)Py_NewRef((PyObject *)store);
 	store->users++;
 	return (PyObject *)self;

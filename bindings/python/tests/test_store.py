@@ -75,7 +75,7 @@ def test_actions_refs_and_stats(store: goaccel.Store, tmp_path: Path) -> None:
         assert action.key == key and action.kind == "gobuild" and action.info == '{"go": "1.22"}'
         assert action.duration_ns == 1_500_000_000
         names = {name: (mode, size) for name, mode, size, _ in action.outputs}
-        assert names == {"app": (0o755, 8), "notes.txt": (0o644, 5)}
+        assert names == {"app": (0o755, 7), "notes.txt": (0o644, 5)}
         action.restore(tmp_path / "restored")
     assert (tmp_path / "restored" / "app").read_bytes() == b"\x7fELF..."
     assert (tmp_path / "restored" / "app").stat().st_mode & 0o777 == 0o755

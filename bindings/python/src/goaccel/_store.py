@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, TypeVar, Union
 
 from . import _goaccel
-from ._goaccel import DigestLike
-from ._types import StrPath, seconds_to_ns
+from ._types import DigestLike, StrPath, seconds_to_ns
 
 
 class Sharing(str, enum.Enum):
