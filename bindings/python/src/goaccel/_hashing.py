@@ -11,6 +11,13 @@ from ._goaccel import Digest
 from ._types import StrPath
 
 
+def _patterns(exclude: Iterable[str]) -> list[str]:
+    # A lone string would iterate as characters: refuse it.
+    if isinstance(exclude, (str, bytes)):
+        raise TypeError("exclude must be an iterable of patterns, not a single string")
+    return list(exclude)
+
+
 class EntryType(enum.IntEnum):
     """The type of a hashed entry (directories appear only through their content)."""
 
@@ -133,7 +140,7 @@ class Manifest(Sequence[ManifestEntry]):
         """Hashes a tree like :func:`hash_tree` and returns its manifest (``.digest`` is the
         tree digest)."""
         _, m, stats = _goaccel.hash(
-            path, None, exclude=list(exclude), ignore_file=ignore_file, gitignore=gitignore,
+            path, None, exclude=_patterns(exclude), ignore_file=ignore_file, gitignore=gitignore,
             git_global_excludes=git_global_excludes, stat_cache=stat_cache, threads=threads,
             follow_symlinks=follow_symlinks, manifest=True)
         assert m is not None
@@ -234,7 +241,7 @@ def hash_tree(path: StrPath, *, exclude: Iterable[str] = (), ignore_file: StrPat
     (its directory must exist); threads: 0 = all cores. The GIL is released while hashing.
     """
     digest, _, _ = _goaccel.hash(
-        path, None, exclude=list(exclude), ignore_file=ignore_file, gitignore=gitignore,
+        path, None, exclude=_patterns(exclude), ignore_file=ignore_file, gitignore=gitignore,
         git_global_excludes=git_global_excludes, stat_cache=stat_cache, threads=threads,
         follow_symlinks=follow_symlinks, manifest=False)
     return digest
