@@ -902,6 +902,44 @@ static void test_gomod__build_inputs_cover_go_list(void **state)
 }
 
 
+
+/* vendor/ of a module and of a workspace directory; a workspace directory's other files are
+ * not inputs (they belong to no module). */
+static void test_gomod__build_inputs_vendor_and_workspace(void **state)
+{
+	char *dir = tu_tempdir("ga-vendor"), *ws, *mod;
+	goaccel_strarray sel = {NULL, 0};
+	(void)state;
+	write_txtar(dir, "-- mod/go.mod --\nmodule example.com/v\n"
+	                 "-- mod/v.go --\npackage v\n"
+	                 "-- mod/vendor/modules.txt --\n# example.com/x v1.0.0\n"
+	                 "-- mod/vendor/example.com/x/x.go --\npackage x\n"
+	                 "-- mod/vendor/example.com/x/x.s --\n"
+	                 "-- mod/vendor/example.com/x/LICENSE --\nL\n"
+	                 "-- mod/vendor/example.com/x/go.mod --\nmodule example.com/x\n"
+	                 "-- mod/vendor/example.com/x/testdata/t.go --\npackage t\n"
+	                 "-- ws/go.work --\ngo 1.22\nuse ./a\n"
+	                 "-- ws/go.work.sum --\n"
+	                 "-- ws/main.go --\npackage main\n"
+	                 "-- ws/README --\nr\n"
+	                 "-- ws/vendor/modules.txt --\n"
+	                 "-- ws/vendor/example.com/y/y.go --\npackage y\n"
+	                 "-- ws/a/go.mod --\nmodule example.com/a\n"
+	                 "-- ws/a/a.go --\npackage a\n", 1);
+	mod = tu_path(dir, "mod");
+	GA_OK(goaccel_gomod_build_inputs(&sel, mod, NULL));
+	free(mod);
+	expect_list(&sel, "go.mod\nv.go\nvendor/example.com/x/x.go\nvendor/example.com/x/x.s\nvendor/modules.txt\n");
+	goaccel_strarray_dispose(&sel);
+	ws = tu_path(dir, "ws");
+	GA_OK(goaccel_gomod_build_inputs(&sel, ws, NULL));
+	expect_list(&sel, "go.work\ngo.work.sum\nvendor/example.com/y/y.go\nvendor/modules.txt\n");
+	goaccel_strarray_dispose(&sel);
+	free(ws);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* The example of docs/keys.md ("Build inputs"): its txtar files, selected, give its want list. */
 static void test_gomod__documented_selection(void **state)
 {
@@ -1165,6 +1203,7 @@ int main(void)
 		cmocka_unit_test(test_gomod__input_roots),
 		cmocka_unit_test(test_gomod__build_inputs_selection),
 		cmocka_unit_test(test_gomod__build_inputs_cover_go_list),
+		cmocka_unit_test(test_gomod__build_inputs_vendor_and_workspace),
 		cmocka_unit_test(test_gomod__documented_selection),
 		cmocka_unit_test(test_gomod__digest_changes_only_with_inputs),
 		cmocka_unit_test(test_gomod__toolchain_identity),
