@@ -97,16 +97,31 @@ GOACCEL_EXTERN(const char *) goaccel_gomod_go_version(const goaccel_gomod *m);
 /** The `toolchain` name ("go1.22.3"), or NULL. Borrowed. */
 GOACCEL_EXTERN(const char *) goaccel_gomod_toolchain(const goaccel_gomod *m);
 
+/*
+ * Accessors. Each *_count() gives the number of directives of that kind (0 for a NULL m); each
+ * *_byindex() the i-th in file order, or NULL when i is out of range or m is NULL. The structs
+ * and their strings are borrowed from m and live until goaccel_gomod_free(m). A parsed file is
+ * immutable: concurrent reads from several threads are safe.
+ */
+/** Number of `require` lines. */
 GOACCEL_EXTERN(size_t) goaccel_gomod_require_count(const goaccel_gomod *m);
 /** The i-th require in file order; NULL when i is out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_module *) goaccel_gomod_require_byindex(const goaccel_gomod *m, size_t i);
+/** Number of `exclude` lines. */
 GOACCEL_EXTERN(size_t) goaccel_gomod_exclude_count(const goaccel_gomod *m);
+/** The i-th exclude (path, version); NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_module *) goaccel_gomod_exclude_byindex(const goaccel_gomod *m, size_t i);
+/** Number of `replace` lines. */
 GOACCEL_EXTERN(size_t) goaccel_gomod_replace_count(const goaccel_gomod *m);
+/** The i-th replace; NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_replace *) goaccel_gomod_replace_byindex(const goaccel_gomod *m, size_t i);
+/** Number of `retract` lines. */
 GOACCEL_EXTERN(size_t) goaccel_gomod_retract_count(const goaccel_gomod *m);
+/** The i-th retract; NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_retract *) goaccel_gomod_retract_byindex(const goaccel_gomod *m, size_t i);
+/** Number of `godebug` settings. */
 GOACCEL_EXTERN(size_t) goaccel_gomod_godebug_count(const goaccel_gomod *m);
+/** The i-th godebug setting; NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_godebug *) goaccel_gomod_godebug_byindex(const goaccel_gomod *m, size_t i);
 
 /** Frees a parsed go.mod; NULL is a no-op. */
@@ -125,15 +140,23 @@ GOACCEL_EXTERN(int) goaccel_gowork_parse(goaccel_gowork **out, const char *path,
 /** Reads and parses a go.work file (see goaccel_gomod_parse_file()). */
 GOACCEL_EXTERN(int) goaccel_gowork_parse_file(goaccel_gowork **out, const char *path);
 
+/* Accessors: as for go.mod (borrowed from w, NULL when out of range or w is NULL). */
+/** The `go` version, or NULL. Borrowed. */
 GOACCEL_EXTERN(const char *) goaccel_gowork_go_version(const goaccel_gowork *w);
+/** The `toolchain` name, or NULL. Borrowed. */
 GOACCEL_EXTERN(const char *) goaccel_gowork_toolchain(const goaccel_gowork *w);
+/** Number of `use` directories. */
 GOACCEL_EXTERN(size_t) goaccel_gowork_use_count(const goaccel_gowork *w);
 /** The i-th `use` directory exactly as written (relative to the go.work's directory unless
  *  absolute); NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const char *) goaccel_gowork_use_byindex(const goaccel_gowork *w, size_t i);
+/** Number of `replace` lines. */
 GOACCEL_EXTERN(size_t) goaccel_gowork_replace_count(const goaccel_gowork *w);
+/** The i-th replace (local directories relative to the go.work's directory). Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_replace *) goaccel_gowork_replace_byindex(const goaccel_gowork *w, size_t i);
+/** Number of `godebug` settings. */
 GOACCEL_EXTERN(size_t) goaccel_gowork_godebug_count(const goaccel_gowork *w);
+/** The i-th godebug setting. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gomod_godebug *) goaccel_gowork_godebug_byindex(const goaccel_gowork *w, size_t i);
 /** Frees a parsed go.work; NULL is a no-op. */
 GOACCEL_EXTERN(void) goaccel_gowork_free(goaccel_gowork *w);
@@ -202,7 +225,7 @@ GOACCEL_EXTERN(int) goaccel_gomod_inputs_options_init(goaccel_gomod_inputs_optio
  *  - in: `.go` files other than `_test.go`; `.s .S .sx .c .h .cc .cpp .cxx .hh .hpp .hxx .m .f
  *    .F .for .f90 .syso .swig .swigcxx` files; `default.pgo`; go.mod, go.sum, go.work and
  *    go.work.sum at root; vendor/ (modules.txt and what the same rules select below it) when
- *    root has vendor/modules.txt; every regular file a `//go:embed` directive of a selected
+ *    root has a vendor/ directory; every regular file a `//go:embed` directive of a selected
  *    `.go` file (that imports "embed") can match — names, globs, directories (without `.`/`_`
  *    names below them unless the pattern has `all:`), with Go's own pattern syntax and quoting;
  *  - out: directories Go ignores (`testdata`, names starting with `.` or `_`), subdirectories
@@ -259,6 +282,8 @@ GOACCEL_EXTERN(int) goaccel_h1_zip(char **out, const char *zip_path);
  * @return 0; GOACCEL_ENOTFOUND; GOACCEL_ERROR. Thread-safe.
  */
 GOACCEL_EXTERN(int) goaccel_h1_gomod(char **out, const char *gomod_path);
+/** goaccel_h1_gomod() over len bytes in memory (data may be NULL when len is 0). @return 0,
+ *  GOACCEL_EINVALID or GOACCEL_ERROR. Thread-safe. */
 GOACCEL_EXTERN(int) goaccel_h1_gomod_buffer(char **out, const void *data, size_t len);
 
 /* ---- go.sum verification --------------------------------------------------------------------- */
@@ -331,6 +356,7 @@ GOACCEL_EXTERN(int) goaccel_gosum_verify(goaccel_gosum_report **out, const char 
 
 /** Number of go.sum module versions checked (h1 lines, go.mod lines counted separately). */
 GOACCEL_EXTERN(size_t) goaccel_gosum_report_checked(const goaccel_gosum_report *r);
+/** Number of problems found (0 for a clean cache or a NULL report). */
 GOACCEL_EXTERN(size_t) goaccel_gosum_report_problem_count(const goaccel_gosum_report *r);
 /** The i-th problem, in go.sum order; NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_gosum_problem *) goaccel_gosum_report_problem_byindex(const goaccel_gosum_report *r, size_t i);
@@ -391,6 +417,7 @@ GOACCEL_EXTERN(int) goaccel_toolchain_options_init(goaccel_toolchain_options *op
 GOACCEL_EXTERN(int) goaccel_go_toolchain(goaccel_toolchain **out, const char *module_dir, const char *const *envp,
                                          const goaccel_toolchain_options *opts);
 
+/** Number of fields (0 for NULL). An identity is immutable: reads are thread-safe. */
 GOACCEL_EXTERN(size_t) goaccel_toolchain_field_count(const goaccel_toolchain *tc);
 /** The i-th field (sorted by name); NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_toolchain_field *) goaccel_toolchain_field_byindex(const goaccel_toolchain *tc, size_t i);

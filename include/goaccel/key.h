@@ -155,6 +155,7 @@ typedef struct goaccel_key_diff goaccel_key_diff;
  * @return 0; GOACCEL_EINVALID; GOACCEL_ERROR (memory). Thread-safe for distinct diffs.
  */
 GOACCEL_EXTERN(int) goaccel_key_diff_new(goaccel_key_diff **out, const goaccel_key *old_key, const goaccel_key *new_key);
+/** Number of differences (0: the keys are equal). */
 GOACCEL_EXTERN(size_t) goaccel_key_diff_entrycount(const goaccel_key_diff *d);
 /** The i-th difference; NULL when out of range. Borrowed. */
 GOACCEL_EXTERN(const goaccel_key_diff_entry *) goaccel_key_diff_entry_byindex(const goaccel_key_diff *d, size_t i);
