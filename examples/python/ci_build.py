@@ -3,14 +3,15 @@
 
     ci_build.py MODULE_DIR [--cache-archive PATH] [--out DIR] [--image DIR] [--store DIR]
 
-1. If the cache archive from an earlier CI run exists (restored by the CI system from its
-   artifact storage), import it into the store: the Go module cache and build cache mounts and
-   the step records come back, so an unchanged build does no Go work at all.
+1. If the cache archive from earlier CI runs exists (restored by the CI system from its artifact
+   storage), import it and the deltas exported after it into the store: the Go module cache and
+   build cache mounts and the step records come back, so an unchanged build does no Go work.
 2. Build the module (`go mod download` + `go build`, each cached), write the binaries to --out
    and optionally an OCI image to --image, printing progress and, for each step that missed,
    why.
-3. Export what changed since the imported archive (a delta), next to it, for the CI system to
-   upload; the archive's manifest makes the next delta possible.
+3. Export what changed since the last export (a delta, next to the archive; the whole cache on
+   a cold start), for the CI system to upload with the updated manifest that makes the next
+   delta possible.
 4. Print the store's statistics.
 
 Ephemeral CI machines lose BuildKit's cache mounts between runs (moby/buildkit#1512); this
@@ -61,13 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="goaccel-ci-")
         args.store = Path(tmp.name) / "store"
     archive: Path = args.cache_archive
-    manifest = archive.with_name(archive.name + ".manifest")
+    stem = archive.name.removesuffix(".tar.zst")
+    manifest = archive.with_name(stem + ".manifest")
+    deltas = sorted(archive.parent.glob(stem + ".delta-*.tar.zst"))
 
     with goaccel.Store(args.store) as store:
         if archive.exists():
-            imported = store.import_(archive)
-            print(f"cache: imported {archive} ({imported.actions} step records, "
-                  f"{imported.mounts} mounts, {human(imported.bytes)})")
+            for path in [archive, *deltas]:
+                imported = store.import_(path)
+                print(f"cache: imported {path} ({imported.actions} step records, "
+                      f"{imported.mounts} mounts, {human(imported.bytes)})")
         else:
             print(f"cache: no archive at {archive}, starting cold")
 
@@ -90,13 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         if result.image_digest is not None:
             print(f"image:  {args.image} {result.image_digest}")
 
-        # The delta since the imported archive (the whole cache on a cold start), plus a new
-        # manifest so that the next run can export a delta against this state.
-        delta = archive.with_name(archive.name.replace(".tar.zst", "") + ".delta.tar.zst")
+        # What changed since the last export (everything, on a cold start), and the manifest of
+        # the whole state, against which the next run exports its delta.
         base = manifest if archive.exists() and manifest.exists() else None
-        target = delta if base is not None else archive
-        sent = store.export(target, mounts=["gomod", "gocache"] if _has_mounts(store) else [],
-                            actions=True, refs=True, base=base, manifest_out=manifest)
+        target = archive if base is None else archive.with_name(
+            f"{stem}.delta-{len(deltas) + 1:06d}.tar.zst")
+        sent = store.export(target, all_mounts=True, actions=True, refs=True, base=base,
+                            manifest_out=manifest)
         print(f"cache: exported {target} ({sent.actions} step records, {sent.unchanged} unchanged, "
               f"{human(sent.bytes)})")
 
@@ -107,11 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     if tmp is not None:
         tmp.cleanup()
     return 0
-
-
-def _has_mounts(store: goaccel.Store) -> bool:
-    ids = {m.id for m in store.mounts()}
-    return {"gomod", "gocache"} <= ids
 
 
 if __name__ == "__main__":

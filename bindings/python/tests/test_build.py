@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import goaccel
 
-from conftest import needs
+from conftest import REPO, needs
 
 # The pipeline stands on the layers below it: until they are in the library, its go_build
 # cannot be the real one.
@@ -95,3 +97,27 @@ def test_build_failure_carries_go_output(app: Path, go_env: dict[str, str], tmp_
     assert "undefined_name" in str(info.value)
     with pytest.raises(goaccel.NotFound):
         goaccel.go_build(tmp_path, cache_dir=tmp_path / "cache", environ=go_env)
+
+
+def test_ci_build_example_carries_the_cache_to_a_new_machine(app: Path, go_env: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    """examples/python/ci_build.py twice, each time with a fresh store (a new CI runner): the
+    second run imports the first run's archive and its build step hits."""
+    script = REPO / "examples" / "python" / "ci_build.py"
+    archive = tmp_path / "artifacts" / "cache.tar.zst"
+    archive.parent.mkdir()
+
+    def run(n: int) -> str:
+        r = subprocess.run([sys.executable, str(script), str(app), "--cache-archive", str(archive),
+                            "--store", str(tmp_path / f"store{n}"), "--out", str(tmp_path / f"out{n}")],
+                           env=go_env, text=True, capture_output=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    cold = run(1)
+    assert "starting cold" in cold and re.search(r"build: miss", cold) and archive.exists()
+    warm = run(2)
+    assert f"imported {archive}" in warm
+    assert re.search(r"build: hit", warm), warm
+    assert (tmp_path / "out2" / "orders").exists()
+    assert list(archive.parent.glob("cache.delta-*.tar.zst"))
