@@ -5,6 +5,7 @@
  * rejected with the same "file:line: what" shape. The lexer turns the whole file into tokens
  * first; the parser groups them into lines (a top-level "verb args" line, or the lines of a
  * "verb ( ... )" block) and each line is then checked and recorded by its directive. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,10 +433,16 @@ done:
 
 /* ---- directive checks (modfile/rule.go) ----------------------------------------------------- */
 
-static int line_error(const ga_line *l, const char *fname, const char *fmt, const char *a, const char *b)
+static int line_error(const ga_line *l, const char *fname, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Reports "file:line: what" as GOACCEL_EINVALID (the go command's format). */
+static int line_error(const ga_line *l, const char *fname, const char *fmt, ...)
 {
 	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, a ? a : "", b ? b : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_GOMOD, "%s:%u: %s", fname, l->line, msg);
 }
 
@@ -466,18 +473,18 @@ static int parse_string(const char **out, goaccel_strarray *strs, const ga_tok *
 	if (t->len > 0 && t->s[0] == '"') {
 		if ((rc = ga_go_unquote(&b, t->s, t->len)) != 0) {
 			ga_buf_dispose(&b);
-			return rc < 0 ? rc : line_error(l, fname, "invalid quoted string: invalid syntax", NULL, NULL);
+			return rc < 0 ? rc : line_error(l, fname, "invalid quoted string: invalid syntax");
 		}
 		if (memchr(b.ptr ? b.ptr : "", '\0', b.size)) {
 			ga_buf_dispose(&b);
-			return line_error(l, fname, "invalid quoted string: NUL byte", NULL, NULL);
+			return line_error(l, fname, "invalid quoted string: NUL byte");
 		}
 		*out = keep(strs, b.ptr ? b.ptr : "", b.size);
 		ga_buf_dispose(&b);
 		return *out ? 0 : GOACCEL_ERROR;
 	}
 	if (memchr(t->s, '"', t->len) || memchr(t->s, '\'', t->len) || memchr(t->s, '`', t->len))
-		return line_error(l, fname, "invalid quoted string: unquoted string cannot contain quote", NULL, NULL);
+		return line_error(l, fname, "invalid quoted string: unquoted string cannot contain quote");
 	*out = keep(strs, t->s, t->len);
 	return *out ? 0 : GOACCEL_ERROR;
 }
@@ -578,7 +585,7 @@ static int parse_replace(goaccel_gomod_replace *r, goaccel_strarray *strs, ga_li
 		arrow = 1;
 	if (n < arrow + 2 || n > arrow + 3 || !arg_is(l->args[arrow], "=>"))
 		return line_error(l, fname, "usage: replace module/path [v1.2.3] => other/module v1.4\n"
-		                  "\t or replace module/path [v1.2.3] => ../local/directory%s%s", NULL, NULL);
+		                  "\t or replace module/path [v1.2.3] => ../local/directory");
 	r->line = l->line;
 	if ((rc = parse_string(&r->old_path, strs, l->args[0], l, fname)) < 0 ||
 	    (rc = check_module_version(r->old_path, NULL, verb, l, fname)) < 0)
@@ -593,18 +600,17 @@ static int parse_replace(goaccel_gomod_replace *r, goaccel_strarray *strs, ga_li
 	r->is_dir = ga_gomod_is_dir_path(r->new_path);
 	if (n == arrow + 2) {
 		if (!r->is_dir)
-			return line_error(l, fname, strchr(r->new_path, '@')
-			                  ? "replacement module must match format 'path version', not 'path@version'%s%s"
-			                  : "replacement module without version must be directory path (rooted or starting with . or ..)%s%s",
-			                  NULL, NULL);
+			return line_error(l, fname, "%s", strchr(r->new_path, '@')
+			                  ? "replacement module must match format 'path version', not 'path@version'"
+			                  : "replacement module without version must be directory path (rooted or starting with . or ..)");
 		if (strchr(r->new_path, '\\'))
-			return line_error(l, fname, "replacement directory appears to be Windows path (on a non-windows system)%s%s", NULL, NULL);
+			return line_error(l, fname, "replacement directory appears to be Windows path (on a non-windows system)");
 		return 0;
 	}
 	if ((rc = parse_version(&r->new_version, strs, l->args[arrow + 2], verb, r->new_path, l, fname)) < 0)
 		return rc;
 	if (r->is_dir)
-		return line_error(l, fname, "replacement module directory path \"%s\" cannot have version%s", r->new_path, NULL);
+		return line_error(l, fname, "replacement module directory path \"%s\" cannot have version", r->new_path);
 	return 0;
 }
 
@@ -650,15 +656,15 @@ static int add_common(const char **go, const char **toolchain, ga_vec *godebug, 
 		int is_go = verb_is(l, "go");
 		const char **slot = is_go ? go : toolchain;
 		if (*slot)
-			return line_error(l, fname, "repeated %s statement%s", is_go ? "go" : "toolchain", NULL);
+			return line_error(l, fname, "repeated %s statement", is_go ? "go" : "toolchain");
 		if (l->nargs != 1)
-			return line_error(l, fname, "%s directive expects exactly one argument%s", is_go ? "go" : "toolchain", NULL);
+			return line_error(l, fname, "%s directive expects exactly one argument", is_go ? "go" : "toolchain");
 		if (!(s = keep(strs, l->args[0]->s, l->args[0]->len)))
 			return GOACCEL_ERROR;
 		if (is_go && !is_go_version(s))
-			return line_error(l, fname, "invalid go version '%s': must match format 1.23.0%s", s, NULL);
+			return line_error(l, fname, "invalid go version '%s': must match format 1.23.0", s);
 		if (!is_go && strcmp(s, "default") != 0 && !(strncmp(s, "go1", 3) == 0 && (s[3] == '\0' || s[3] == '.')))
-			return line_error(l, fname, "invalid toolchain version '%s': must match format go1.23.0 or default%s", s, NULL);
+			return line_error(l, fname, "invalid toolchain version '%s': must match format go1.23.0 or default", s);
 		*slot = s;
 		return 0;
 	}
@@ -666,9 +672,9 @@ static int add_common(const char **go, const char **toolchain, ga_vec *godebug, 
 		goaccel_gomod_godebug *g;
 		const char *eq;
 		if (l->nargs != 1 || !(s = keep(strs, l->args[0]->s, l->args[0]->len)))
-			return l->nargs != 1 ? line_error(l, fname, "usage: godebug key=value%s%s", NULL, NULL) : GOACCEL_ERROR;
+			return l->nargs != 1 ? line_error(l, fname, "usage: godebug key=value") : GOACCEL_ERROR;
 		if (strpbrk(s, "\"`',") || !(eq = strchr(s, '=')))
-			return line_error(l, fname, "usage: godebug key=value%s%s", NULL, NULL);
+			return line_error(l, fname, "usage: godebug key=value");
 		if (!(g = vec_push(godebug, sizeof(*g))))
 			return GOACCEL_ERROR;
 		g->key = keep(strs, s, (size_t)(eq - s));
@@ -701,16 +707,16 @@ static int gomod_add_line(void *file, ga_line *l, const char *fname)
 		return rc;
 	if (verb_is(l, "module")) {
 		if (m->module)
-			return line_error(l, fname, "repeated module statement%s%s", NULL, NULL);
+			return line_error(l, fname, "repeated module statement");
 		if (l->nargs != 1)
-			return line_error(l, fname, "usage: module module/path%s%s", NULL, NULL);
+			return line_error(l, fname, "usage: module module/path");
 		return parse_string(&m->module, &m->strings, l->args[0], l, fname);
 	}
 	if (verb_is(l, "require") || verb_is(l, "exclude")) {
 		int req = verb_is(l, "require");
 		goaccel_gomod_module *mv;
 		if (l->nargs != 2)
-			return line_error(l, fname, "usage: %s module/path v1.2.3%s", req ? "require" : "exclude", NULL);
+			return line_error(l, fname, "usage: %s module/path v1.2.3", req ? "require" : "exclude");
 		if (!(mv = vec_push(req ? &m->require : &m->exclude, sizeof(*mv))))
 			return GOACCEL_ERROR;
 		mv->line = l->line;
@@ -732,7 +738,7 @@ static int gomod_add_line(void *file, ga_line *l, const char *fname)
 			return GOACCEL_ERROR;
 		r->line = l->line;
 		if (l->nargs == 0 || arg_is(l->args[0], "("))
-			return line_error(l, fname, "expected '[' or version%s%s", NULL, NULL);
+			return line_error(l, fname, "expected '[' or version");
 		if (!arg_is(l->args[0], "[")) {
 			if ((rc = parse_version(&r->low, &m->strings, l->args[0], "retract", "", l, fname)) < 0)
 				return rc;
@@ -740,23 +746,23 @@ static int gomod_add_line(void *file, ga_line *l, const char *fname)
 			used = 1;
 		} else {
 			if (l->nargs < 2)
-				return line_error(l, fname, "expected version after '['%s%s", NULL, NULL);
+				return line_error(l, fname, "expected version after '['");
 			if ((rc = parse_version(&r->low, &m->strings, l->args[1], "retract", "", l, fname)) < 0)
 				return rc;
 			if (l->nargs < 3 || !arg_is(l->args[2], ","))
-				return line_error(l, fname, "expected ',' after version%s%s", NULL, NULL);
+				return line_error(l, fname, "expected ',' after version");
 			if (l->nargs < 4)
-				return line_error(l, fname, "expected version after ','%s%s", NULL, NULL);
+				return line_error(l, fname, "expected version after ','");
 			if ((rc = parse_version(&r->high, &m->strings, l->args[3], "retract", "", l, fname)) < 0)
 				return rc;
 			if (l->nargs < 5 || !arg_is(l->args[4], "]"))
-				return line_error(l, fname, "expected ']' after version%s%s", NULL, NULL);
+				return line_error(l, fname, "expected ']' after version");
 			used = 5;
 		}
 		if (l->nargs > used) {
 			char tok[80];
 			snprintf(tok, sizeof(tok), "%.*s", (int)(l->args[used]->len > 64 ? 64 : l->args[used]->len), l->args[used]->s);
-			return line_error(l, fname, "unexpected token after version: %s%s", tok, NULL);
+			return line_error(l, fname, "unexpected token after version: %s", tok);
 		}
 		r->rationale = keep(&m->strings, l->comment.size ? l->comment.ptr : (l->block_comment.ptr ? l->block_comment.ptr : ""),
 		                    l->comment.size ? l->comment.size : l->block_comment.size);
@@ -765,15 +771,15 @@ static int gomod_add_line(void *file, ga_line *l, const char *fname)
 	if (verb_is(l, "tool") || verb_is(l, "ignore")) {
 		const char *s;
 		if (l->nargs != 1)
-			return line_error(l, fname, "%s directive expects exactly one argument%s",
-			                  verb_is(l, "tool") ? "tool" : "ignore", NULL);
+			return line_error(l, fname, "%s directive expects exactly one argument",
+			                  verb_is(l, "tool") ? "tool" : "ignore");
 		return parse_string(&s, &m->strings, l->args[0], l, fname);
 	}
 	snprintf(verb, sizeof(verb), "%.*s", (int)(l->verb_len > 60 ? 60 : l->verb_len), l->verb);
-	return line_error(l, fname, "unknown directive: %s%s", verb, NULL);
+	return line_error(l, fname, "unknown directive: %s", verb);
 unknown_block:
 	snprintf(verb, sizeof(verb), "%.*s", (int)(l->verb_len > 60 ? 60 : l->verb_len), l->verb);
-	return line_error(l, fname, "unknown block type: %s%s", verb, NULL);
+	return line_error(l, fname, "unknown block type: %s", verb);
 }
 
 static int gowork_add_line(void *file, ga_line *l, const char *fname)
@@ -783,14 +789,14 @@ static int gowork_add_line(void *file, ga_line *l, const char *fname)
 	char verb[64];
 	if (l->in_block && !(verb_is(l, "use") || verb_is(l, "replace") || verb_is(l, "godebug"))) {
 		snprintf(verb, sizeof(verb), "%.*s", (int)(l->verb_len > 60 ? 60 : l->verb_len), l->verb);
-		return line_error(l, fname, "unknown block type: %s%s", verb, NULL);
+		return line_error(l, fname, "unknown block type: %s", verb);
 	}
 	if ((rc = add_common(&w->go, &w->toolchain, &w->godebug, &w->strings, l, fname, &handled)) < 0 || handled)
 		return rc;
 	if (verb_is(l, "use")) {
 		const char **slot;
 		if (l->nargs != 1)
-			return line_error(l, fname, "usage: use local/dir%s%s", NULL, NULL);
+			return line_error(l, fname, "usage: use local/dir");
 		if (!(slot = vec_push(&w->use, sizeof(*slot))))
 			return GOACCEL_ERROR;
 		return parse_string(slot, &w->strings, l->args[0], l, fname);
@@ -800,7 +806,7 @@ static int gowork_add_line(void *file, ga_line *l, const char *fname)
 		return r ? parse_replace(r, &w->strings, l, fname) : GOACCEL_ERROR;
 	}
 	snprintf(verb, sizeof(verb), "%.*s", (int)(l->verb_len > 60 ? 60 : l->verb_len), l->verb);
-	return line_error(l, fname, "unknown directive: %s%s", verb, NULL);
+	return line_error(l, fname, "unknown directive: %s", verb);
 }
 
 /* ---- public API --------------------------------------------------------------------------------- */
