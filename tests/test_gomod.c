@@ -1175,6 +1175,91 @@ static void test_gomod__toolchain_follows_switch(void **state)
 	free(dir);
 }
 
+
+/* The cache, observed: a fake go command counts its runs. A warm call does not run it; a change
+ * of the relevant environment, of the go env file, of the go.mod's toolchain line or of the go
+ * binary itself does; an unrelated variable does not. */
+static void test_gomod__toolchain_cache_keys(void **state)
+{
+	char *dir = tu_tempdir("ga-tc3"), *fake, *count, *envfile, *mod;
+	const char *env_a[] = {NULL, NULL, "GOFLAGS=-trimpath", "UNRELATED=1", NULL};
+	const char *env_b[] = {NULL, NULL, "GOFLAGS=-trimpath", "UNRELATED=2", NULL};
+	const char *env_c[] = {NULL, NULL, "GOFLAGS=-race", "UNRELATED=1", NULL};
+	char pathvar[1024], goenv[1024];
+	goaccel_toolchain_options o;
+	goaccel_toolchain *tc = NULL;
+	char *n;
+	(void)state;
+	count = tu_path(dir, "count");
+	envfile = tu_path(dir, "goenv");
+	mod = tu_path(dir, "m");
+	tu_write(dir, "m/go.mod", "module example.com/m\n\ngo 1.21\n");
+	tu_write(dir, "goenv", "GOFLAGS=-v\n");
+	tu_write(dir, "bin/go", "");
+	fake = tu_path(dir, "bin/go");
+	{
+		FILE *f = fopen(fake, "w");
+		fprintf(f, "#!/bin/sh\necho x >> %s\nprintf '{\"GOVERSION\":\"go1.0fake\",\"GOOS\":\"linux\","
+		           "\"GOARCH\":\"amd64\",\"GOAMD64\":\"v1\",\"CGO_ENABLED\":\"0\",\"GOFLAGS\":\"%%s\"}' \"$GOFLAGS\"\n",
+		        count);
+		fclose(f);
+	}
+	assert_int_equal(tu_sh("chmod +x %s", fake), 0);
+	snprintf(pathvar, sizeof(pathvar), "PATH=%s/bin:/usr/bin:/bin", dir);
+	snprintf(goenv, sizeof(goenv), "GOENV=%s", envfile);
+	env_a[0] = env_b[0] = env_c[0] = pathvar;
+	env_a[1] = env_b[1] = env_c[1] = goenv;
+	GA_OK(goaccel_toolchain_options_init(&o, GOACCEL_TOOLCHAIN_OPTIONS_VERSION));
+	goaccel_toolchain_cache_clear();
+#define RUNS(expect)                                                                            \
+	do {                                                                                    \
+		n = tu_sh_out("wc -l < %s", count);                                             \
+		assert_int_equal(atoi(n), expect);                                              \
+		free(n);                                                                        \
+	} while (0)
+#define CALL(env)                                                                               \
+	do {                                                                                    \
+		GA_OK(goaccel_go_toolchain(&tc, mod, env, &o));                                 \
+		assert_string_equal(goaccel_toolchain_get(tc, "GOVERSION"), "go1.0fake");       \
+		goaccel_toolchain_free(tc);                                                     \
+	} while (0)
+	CALL(env_a);
+	RUNS(1);
+	CALL(env_a); /* warm */
+	CALL(env_b); /* an unrelated variable */
+	RUNS(1);
+	CALL(env_c); /* GOFLAGS */
+	RUNS(2);
+	GA_OK(goaccel_go_toolchain(&tc, mod, env_c, &o));
+	assert_string_equal(goaccel_toolchain_get(tc, "GOFLAGS"), "-race");
+	goaccel_toolchain_free(tc);
+	RUNS(2);
+	tu_write(dir, "goenv", "GOFLAGS=-v -x\n"); /* the go env file */
+	CALL(env_a);
+	RUNS(3);
+	tu_write(dir, "m/go.mod", "module example.com/m\n\ngo 1.21\n\ntoolchain go1.21.1\n"); /* toolchain line */
+	CALL(env_a);
+	RUNS(4);
+	tu_write(dir, "m/go.mod", "module example.com/m\n\ngo 1.21\n\ntoolchain go1.21.1\n\nrequire example.com/x v1.0.0\n");
+	CALL(env_a); /* a require line does not switch toolchains */
+	RUNS(4);
+	assert_int_equal(tu_sh("touch -d '2001-01-01' %s", fake), 0); /* the go binary */
+	CALL(env_a);
+	RUNS(5);
+	o.no_cache = 1;
+	CALL(env_a);
+	RUNS(6);
+#undef RUNS
+#undef CALL
+	goaccel_toolchain_cache_clear();
+	free(fake);
+	free(count);
+	free(envfile);
+	free(mod);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_gomod__toolchain_no_go(void **state)
 {
 	const char *env[] = {"PATH=/nonexistent", "HOME=/tmp", NULL};
@@ -1208,6 +1293,7 @@ int main(void)
 		cmocka_unit_test(test_gomod__digest_changes_only_with_inputs),
 		cmocka_unit_test(test_gomod__toolchain_identity),
 		cmocka_unit_test(test_gomod__toolchain_follows_switch),
+		cmocka_unit_test(test_gomod__toolchain_cache_keys),
 		cmocka_unit_test(test_gomod__toolchain_no_go),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
