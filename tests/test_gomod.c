@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "testutil.h"
+#include "util/strarray.h"
 
 #define GO_TXTAR_QUOTE "/usr/local/go/src/cmd/go/testdata/mod/rsc.io_quote_v1.5.1.txt"
 
@@ -738,6 +739,7 @@ static const char INPUTS_TXTAR[] =
 	"//go:embed templates/*.tmpl\n"
 	"//go:embed public\n"
 	"//go:embed all:hidden\n"
+	"//go:embed image/*\n"
 	"var fs embed.FS\n\nfunc main() { _ = s; _ = fs }\n"
 	"-- main_test.go --\npackage main\n"
 	"-- README.md --\n# readme\n"
@@ -755,6 +757,8 @@ static const char INPUTS_TXTAR[] =
 	"-- hidden/.dot --\nd\n"
 	"-- hidden/_u/x --\nx\n"
 	"-- hidden/v --\nv\n"
+	"-- image/.tempfile --\nt\n"
+	"-- image/logo.png --\npng\n"
 	"-- lib/lib.go --\npackage lib\n"
 	"-- lib/lib_linux.s --\n// asm\n"
 	"-- lib/c.c --\n// c\n"
@@ -775,7 +779,7 @@ static const char INPUTS_TXTAR[] =
 
 static const char INPUTS_WANT[] =
 	"assets/quoted name.txt\nassets/raw.txt\ncmd/tool/default.pgo\ncmd/tool/main.go\ngen.go\ngo.mod\ngo.sum\n"
-	"hidden/.dot\nhidden/_u/x\nhidden/v\nlib/blob.syso\nlib/c.c\nlib/c.h\nlib/lib.go\nlib/lib_linux.s\n"
+	"hidden/.dot\nhidden/_u/x\nhidden/v\nimage/.tempfile\nimage/logo.png\nlib/blob.syso\nlib/c.c\nlib/c.h\nlib/lib.go\nlib/lib_linux.s\n"
 	"lib/nomod/n.go\nmain.go\nnoembed.go\npublic/css/site.css\nstatic/index.html\ntemplates/a.tmpl\n"
 	"templates/b.tmpl\n";
 
@@ -794,7 +798,7 @@ static void test_gomod__build_inputs_selection(void **state)
 	GA_OK(goaccel_gomod_inputs_options_init(&o, GOACCEL_GOMOD_INPUTS_OPTIONS_VERSION));
 	o.tests = 1;
 	GA_OK(goaccel_gomod_build_inputs(&sel, dir, &o));
-	assert_true(sel.count == 24);
+	assert_true(sel.count == 26);
 	{
 		char *all = join_list(&sel);
 		assert_non_null(strstr(all, "main_test.go\n"));
@@ -824,15 +828,17 @@ static void test_gomod__build_inputs_selection(void **state)
 	free(dir);
 }
 
-/* Every file `go list` says a package reads (sources, cgo, asm, headers, syso, embeds, files
- * excluded by build constraints) is in our selection; nothing of ours is outside the tree. */
+/* The selection equals what `go list` says the packages read, both ways: every file of
+ * GoFiles, CgoFiles, CFiles, HFiles, SFiles, SysoFiles, EmbedFiles, IgnoredGoFiles (excluded by
+ * build constraints here, read elsewhere) ... is selected, and every selected file is one of
+ * those — except go.mod, go.sum and default.pgo, which go list does not list per package. */
 static void test_gomod__build_inputs_cover_go_list(void **state)
 {
 	static const char *const keys[] = {"GoFiles", "CgoFiles", "CFiles", "CXXFiles", "MFiles", "HFiles",
 		"FFiles", "SFiles", "SwigFiles", "SwigCXXFiles", "SysoFiles", "EmbedFiles", "IgnoredGoFiles",
 		"IgnoredOtherFiles"};
 	char *dir = tu_tempdir("ga-golist"), *out, *tmp = tu_tempdir("ga-golist-env"), **env, *prefix;
-	goaccel_strarray sel = {NULL, 0};
+	goaccel_strarray sel = {NULL, 0}, listed = {NULL, 0};
 	json_error_t jerr;
 	const char *p;
 	size_t checked = 0;
@@ -868,12 +874,11 @@ static void test_gomod__build_inputs_cover_go_list(void **state)
 			json_array_foreach(files, i, f) {
 				char want[1024];
 				const char *name = json_string_value(f);
+				snprintf(want, sizeof(want), "%s%s%s", rel, rel[0] ? "/" : "", name);
+				ga_strarray_add(&listed, want);
 				if (strcmp(keys[k], "IgnoredOtherFiles") == 0 || (strcmp(keys[k], "IgnoredGoFiles") == 0 &&
 				                                                  strstr(name, "_test.go")))
 					continue;
-				snprintf(want, sizeof(want), "%s%s%s", rel, rel[0] ? "/" : "", name);
-				if (strcmp(keys[k], "EmbedFiles") == 0)
-					snprintf(want, sizeof(want), "%s%s%s", rel, rel[0] ? "/" : "", name);
 				{
 					size_t j;
 					int found = 0;
@@ -891,6 +896,17 @@ static void test_gomod__build_inputs_cover_go_list(void **state)
 			p++;
 	}
 	assert_true(checked >= 18);
+	{
+		size_t j;
+		for (j = 0; j < sel.count; j++) {
+			const char *f = sel.strings[j];
+			if (strcmp(f, "go.mod") == 0 || strcmp(f, "go.sum") == 0 || strstr(f, "default.pgo"))
+				continue;
+			if (!ga_strarray_contains(&listed, f))
+				fail_msg("selected %s, which go list does not name", f);
+		}
+	}
+	goaccel_strarray_dispose(&listed);
 	goaccel_strarray_dispose(&sel);
 	free(out);
 	free(prefix);
