@@ -19,6 +19,13 @@ pytestmark = [needs("build"), needs("hash"), needs("gomod"), needs("key"), needs
               pytest.mark.slow]
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store for the module's builds: Go's build cache (a mount in it) compiles the standard
+    library once, not once per test. Each test uses its own flags, so its first build misses."""
+    return tmp_path_factory.mktemp("build") / "cache"
+
+
 @pytest.fixture(autouse=True)
 def real_pipeline(tmp_path: Path) -> None:
     """Skips while the build layer is still its interim placeholder, which answers every call
@@ -33,8 +40,8 @@ def real_pipeline(tmp_path: Path) -> None:
         raise
 
 
-def test_second_build_hits_and_explains_misses(app: Path, go_env: dict[str, str], tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
+def test_second_build_hits_and_explains_misses(app: Path, go_env: dict[str, str], tmp_path: Path,
+                                               cache: Path) -> None:
     out = tmp_path / "out"
     events: list[goaccel.BuildEvent] = []
     common = dict(cache_dir=cache, environ=go_env, output_dir=out, tags="musl",
@@ -42,7 +49,6 @@ def test_second_build_hits_and_explains_misses(app: Path, go_env: dict[str, str]
 
     first = goaccel.go_build(app, progress=events.append, **common)  # type: ignore[arg-type]
     assert first.build.status is goaccel.Status.MISS and first.build.key is not None
-    assert first.deps.status in (goaccel.Status.MISS, goaccel.Status.SKIPPED)
     assert first.build.duration > 0 and first.build.explanation
     [binary] = first.outputs
     assert binary.path is not None and binary.path.parent == out
@@ -72,7 +78,7 @@ def test_second_build_hits_and_explains_misses(app: Path, go_env: dict[str, str]
     assert "main.go" in third.build.explanation
 
 
-def test_progress_exception_aborts_and_propagates(app: Path, go_env: dict[str, str], tmp_path: Path) -> None:
+def test_progress_exception_aborts_and_propagates(app: Path, go_env: dict[str, str], cache: Path) -> None:
     class Abort(Exception):
         pass
 
@@ -85,38 +91,41 @@ def test_progress_exception_aborts_and_propagates(app: Path, go_env: dict[str, s
         raise raised
 
     with pytest.raises(Abort) as info:
-        goaccel.go_build(app, cache_dir=tmp_path / "cache", environ=go_env, progress=progress)
+        goaccel.go_build(app, cache_dir=cache, environ=go_env, progress=progress)
     assert info.value is raised and calls == 1
     assert info.traceback[-1].name == "progress"
 
 
-def test_build_failure_carries_go_output(app: Path, go_env: dict[str, str], tmp_path: Path) -> None:
+def test_build_failure_carries_go_output(app: Path, go_env: dict[str, str], tmp_path: Path,
+                                        cache: Path) -> None:
     (app / "broken.go").write_text("package main\n\nfunc broken() { undefined_name() }\n")
     with pytest.raises(goaccel.BuildFailed) as info:
-        goaccel.go_build(app, cache_dir=tmp_path / "cache", environ=go_env)
+        goaccel.go_build(app, cache_dir=cache, environ=go_env)
     assert "undefined_name" in str(info.value)
     with pytest.raises(goaccel.NotFound):
-        goaccel.go_build(tmp_path, cache_dir=tmp_path / "cache", environ=go_env)
+        goaccel.go_build(tmp_path, cache_dir=cache, environ=go_env)
 
 
 def test_ci_build_example_carries_the_cache_to_a_new_machine(app: Path, go_env: dict[str, str],
-                                                              tmp_path: Path) -> None:
-    """examples/python/ci_build.py twice, each time with a fresh store (a new CI runner): the
-    second run imports the first run's archive and its build step hits."""
+                                                              tmp_path: Path, cache: Path) -> None:
+    """examples/python/ci_build.py on one machine (the module's store, warm from the other
+    tests), then on a new CI runner (a fresh store): the second run imports the first run's
+    archive and its build step hits."""
     script = REPO / "examples" / "python" / "ci_build.py"
     archive = tmp_path / "artifacts" / "cache.tar.zst"
     archive.parent.mkdir()
 
-    def run(n: int) -> str:
+    def run(n: int, store: Path) -> str:
         r = subprocess.run([sys.executable, str(script), str(app), "--cache-archive", str(archive),
-                            "--store", str(tmp_path / f"store{n}"), "--out", str(tmp_path / f"out{n}")],
+                            "--store", str(store), "--out", str(tmp_path / f"out{n}")],
                            env=go_env, text=True, capture_output=True, timeout=600)
         assert r.returncode == 0, r.stdout + r.stderr
         return r.stdout
 
-    cold = run(1)
-    assert "starting cold" in cold and re.search(r"build: miss", cold) and archive.exists()
-    warm = run(2)
+    (app / "ci.go").write_text("package main\n\nconst ciRun = true\n")  # a build no other test made
+    first = run(1, cache)
+    assert "starting cold" in first and re.search(r"build: miss", first) and archive.exists()
+    warm = run(2, tmp_path / "new-runner-store")
     assert f"imported {archive}" in warm
     assert re.search(r"build: hit", warm), warm
     assert (tmp_path / "out2" / "orders").exists()
