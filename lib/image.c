@@ -501,6 +501,14 @@ done:
 	return error;
 }
 
+static int valid_utf8_string(const char *s)
+{
+	json_t *j = json_string(s);
+	int ok = j != NULL;
+	json_decref(j);
+	return ok;
+}
+
 /* ---- layers -------------------------------------------------------------------------------- */
 
 static int add_history(goaccel_image *img, const goaccel_layer_options *o)
@@ -533,8 +541,8 @@ int goaccel_image_add_layer_dir(goaccel_image *img, const char *root, const goac
 	GA_CHECK_VERSION(opts, GOACCEL_LAYER_OPTIONS_VERSION, "goaccel_layer_options");
 	if (!opts)
 		opts = &defaults;
-	if ((opts->created_by && !json_string(opts->created_by)) ||
-	    (opts->comment && !json_string(opts->comment)))
+	if ((opts->created_by && !valid_utf8_string(opts->created_by)) ||
+	    (opts->comment && !valid_utf8_string(opts->comment)))
 		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_IMAGE,
 		                "layer options: created_by/comment must be UTF-8");
 	if (!img->cache_dir && (error = ga_image_tmp_dir(&tmp, img)) < 0)
@@ -605,14 +613,6 @@ int goaccel_image_layer_info(goaccel_layer_info *out, const goaccel_image *img, 
 }
 
 /* ---- configuration ------------------------------------------------------------------------- */
-
-static int valid_utf8_string(const char *s)
-{
-	json_t *j = json_string(s);
-	int ok = j != NULL;
-	json_decref(j);
-	return ok;
-}
 
 static int set_argv(goaccel_image *img, const char *key, const char *const *argv, size_t argc)
 {
