@@ -400,7 +400,7 @@ done:
 	return error;
 }
 
-static int adopt_base_config(goaccel_image *img, json_t *cfg)
+int ga_image_adopt_config(goaccel_image *img, json_t *cfg)
 {
 	json_t *c = json_object_get(cfg, "config"), *h = json_object_get(cfg, "history");
 	json_decref(img->config);
@@ -488,7 +488,7 @@ int goaccel_image_set_base(goaccel_image *img, const char *layout_dir, const cha
 			goto done;
 		}
 	}
-	error = adopt_base_config(img, cfg);
+	error = ga_image_adopt_config(img, cfg);
 done:
 	if (error)
 		layers_reset(img);

@@ -21,6 +21,9 @@ struct goaccel_image {
 
 /* The image's private scratch directory (created on first use). */
 int ga_image_tmp_dir(const char **out, goaccel_image *img);
+/* Takes a parsed base config (ga_oci_parse_config) as the image's starting config, history and
+ * platform (unless chosen). cfg is not stolen. */
+int ga_image_adopt_config(goaccel_image *img, json_t *cfg);
 /* The config document as it would be written now (new reference), NULL on OOM. */
 json_t *ga_image_config_doc(const goaccel_image *img);
 
