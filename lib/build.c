@@ -1,16 +1,966 @@
-/* The Go build pipeline (goaccel/build.h): toolchain -> deps -> build -> extract. */
+/* The Go build pipeline (goaccel/build.h): toolchain -> deps -> build -> extract.
+ *
+ * The keys are computed first (toolchain identity, go.mod/go.sum, the build inputs), then each
+ * step is looked up; only the steps that miss start a go process. The deps step's download is
+ * deferred until the build step is known to miss: a build whose outputs are in the store needs
+ * no module cache at all (a fresh machine with an imported store). docs/build.md has the details. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "build_internal.h"
+#include "goaccel/extract.h"
+#include "goaccel/gomod.h"
+#include "goaccel/image.h"
+#include "goaccel/mount.h"
+#include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
+#include "util/spawn.h"
+#include "util/strarray.h"
+
+extern char **environ;
+
+#define DEPS_KIND "go-mod-download"
+#define BUILD_KIND "go-build"
+#define GOMOD_MOUNT "gomod"
+#define GOCACHE_MOUNT "gobuild"
+#define STATE_MOUNT "goaccel-state"
+#define LOG_MAX (256u * 1024u) /* go output kept for an error message */
+
+/* Toolchain fields that are settings of the build rather than properties of the toolchain:
+ * named env:<NAME> in the build key, so explanations call them flags. */
+static const char *const setting_fields[] = {"CGO_ENABLED", "GOARCH", "GOFLAGS", "GOOS"};
+
+/* Environment variables that decide where `go mod download` fetches from and what it checks. */
+static const char *const deps_env[] = {"GOAUTH", "GOFLAGS", "GOINSECURE", "GONOPROXY",
+                                       "GONOSUMDB", "GOPRIVATE", "GOPROXY", "GOSUMDB", "GOVCS"};
+
+typedef struct {
+	const goaccel_build_options *o;
+	goaccel_build_result *res;
+	char *dir;                    /* realpath of the module directory (where go runs) */
+	goaccel_strarray roots;       /* input roots; [0] is the main module */
+	ga_build_root_manifest *mans; /* per root: relative name and manifest */
+	char *target;
+	goaccel_store *store;
+	goaccel_mount *gomod, *gocache, *state;
+	goaccel_strarray env; /* the environment go runs with */
+	const char **envv;    /* env.strings + NULL */
+	ga_build_toolchain tc;
+	goaccel_key *deps_key, *build_key;
+	goaccel_digest deps_id, build_id;
+	goaccel_action *deps_act, *build_act;
+	int deps_ready; /* the gomod mount holds the modules of deps_id */
+	char *stage;    /* the binaries */
+	char *tree;     /* the output tree (binaries + copies) */
+	ga_buf log;     /* go's output, for an error message */
+	goaccel_build_step cur;
+	int64_t cur_start;
+	int cancelled;
+	int64_t keys_ns; /* time spent computing and looking up the deps and build keys */
+} ga_build;
+
+/* ---- progress ------------------------------------------------------------------------------ */
+
+static int callback_cancelled(void)
+{
+	const goaccel_error *e = goaccel_error_last();
+	if (e->klass == GOACCEL_ERROR_CALLBACK && e->code == GOACCEL_EUSER)
+		return GOACCEL_EUSER;
+	return ga_error(GOACCEL_EUSER, GOACCEL_ERROR_CALLBACK, "build cancelled by the progress callback");
+}
+
+static goaccel_build_event new_event(goaccel_build_event_type type)
+{
+	goaccel_build_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	return ev;
+}
+
+static int emit(ga_build *b, goaccel_build_event *ev)
+{
+	ev->step = b->cur;
+	ev->elapsed_ns = ga_monotonic_ns() - b->cur_start;
+	if (!b->o->progress || b->cancelled)
+		return b->cancelled ? GOACCEL_EUSER : 0;
+	if (b->o->progress(ev, b->o->payload) != 0) {
+		b->cancelled = 1;
+		return callback_cancelled();
+	}
+	return 0;
+}
+
+static int step_start(ga_build *b, goaccel_build_step step, const char *message)
+{
+	goaccel_build_event ev = new_event(GOACCEL_BUILD_EVENT_STEP_START);
+	b->cur = step;
+	b->cur_start = ga_monotonic_ns();
+	ev.message = message;
+	return emit(b, &ev);
+}
+
+static int step_end(ga_build *b, goaccel_build_status status)
+{
+	ga_build_step_result *s = &b->res->steps[b->cur];
+	goaccel_build_event ev = new_event(GOACCEL_BUILD_EVENT_STEP_END);
+	s->status = status;
+	s->duration_ns = ga_monotonic_ns() - b->cur_start;
+	if (!s->explanation && status == GOACCEL_BUILD_STATUS_HIT)
+		ga_build_result_explain(b->res, b->cur, "cached");
+	ev.status = status;
+	ev.key = s->has_key ? &s->key : NULL;
+	ev.message = s->explanation ? s->explanation : "";
+	return emit(b, &ev);
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+/* to relative to from (both absolute, canonical): "a/b", "../x", or ".". */
+static char *relative_path(const char *from, const char *to)
+{
+	ga_buf b = GA_BUF_INIT;
+	size_t common = 0, i;
+	const char *rest;
+	for (i = 0; from[i] && from[i] == to[i]; i++)
+		if (from[i] == '/')
+			common = i;
+	if (!from[i] && (to[i] == '/' || !to[i]))
+		common = i; /* from is a prefix of to at a component boundary */
+	else if (!to[i] && from[i] == '/')
+		common = i;
+	rest = to + common;
+	for (i = common; from[i]; i++)
+		if (from[i] == '/' && ga_buf_puts(&b, b.size ? "/.." : "..") < 0)
+			goto oom;
+	while (*rest == '/')
+		rest++;
+	if (*rest && ((b.size && ga_buf_putc(&b, '/') < 0) || ga_buf_puts(&b, rest) < 0))
+		goto oom;
+	if (!b.size && ga_buf_putc(&b, '.') < 0)
+		goto oom;
+	return ga_buf_detach(&b);
+oom:
+	ga_buf_dispose(&b);
+	return NULL;
+}
+
+static int env_name_eq(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+static int overridden(const ga_build *b, const char *entry)
+{
+	static const char *const ours[] = {"GOMODCACHE", "GOCACHE", "GOFLAGS"};
+	size_t i;
+	for (i = 0; i < sizeof(ours) / sizeof(*ours); i++)
+		if (env_name_eq(entry, ours[i]))
+			return 1;
+	if ((b->o->cgo >= 0 && env_name_eq(entry, "CGO_ENABLED")) ||
+	    (b->o->goos && env_name_eq(entry, "GOOS")) || (b->o->goarch && env_name_eq(entry, "GOARCH")))
+		return 1;
+	for (i = 0; i < b->o->env_count; i++) {
+		const char *eq = strchr(b->o->env[i], '=');
+		if (strncmp(entry, b->o->env[i], (size_t)(eq - b->o->env[i]) + 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int env_addf(goaccel_strarray *env, const char *name, const char *value)
+{
+	ga_buf e = GA_BUF_INIT;
+	if (ga_buf_printf(&e, "%s=%s", name, value) < 0)
+		return GOACCEL_ERROR;
+	return ga_strarray_take(env, ga_buf_detach(&e));
+}
+
+/* The environment go runs with: the caller's, with both caches on their mounts, -modcacherw
+ * (so the module cache can be pruned and replaced), and the build's own settings. */
+static int make_env(ga_build *b)
+{
+	const char *const *base = b->o->envp ? b->o->envp : (const char *const *)environ;
+	const char *goflags = ga_env_get(base, "GOFLAGS");
+	ga_buf flags = GA_BUF_INIT;
+	size_t i;
+	int error = 0;
+	for (; *base && error == 0; base++)
+		if (strchr(*base, '=') && !overridden(b, *base))
+			error = ga_strarray_add(&b->env, *base);
+	if (error == 0 && goflags && *goflags && !strstr(goflags, "-modcacherw"))
+		error = ga_buf_printf(&flags, "%s -modcacherw", goflags);
+	else if (error == 0)
+		error = ga_buf_puts(&flags, goflags && *goflags ? goflags : "-modcacherw");
+	if (error == 0)
+		error = env_addf(&b->env, "GOFLAGS", flags.ptr);
+	ga_buf_dispose(&flags);
+	if (error == 0)
+		error = env_addf(&b->env, "GOMODCACHE", goaccel_mount_path(b->gomod));
+	if (error == 0)
+		error = env_addf(&b->env, "GOCACHE", goaccel_mount_path(b->gocache));
+	if (error == 0 && b->o->cgo >= 0)
+		error = env_addf(&b->env, "CGO_ENABLED", b->o->cgo ? "1" : "0");
+	if (error == 0 && b->o->goos)
+		error = env_addf(&b->env, "GOOS", b->o->goos);
+	if (error == 0 && b->o->goarch)
+		error = env_addf(&b->env, "GOARCH", b->o->goarch);
+	for (i = 0; i < b->o->env_count && error == 0; i++)
+		error = ga_strarray_add(&b->env, b->o->env[i]);
+	if (error == 0 && (b->envv = calloc(b->env.count + 1, sizeof(char *))) == NULL)
+		error = ga_error_oom();
+	for (i = 0; error == 0 && i < b->env.count; i++)
+		b->envv[i] = b->env.strings[i];
+	return error;
+}
+
+static int check_options(const goaccel_build_options *o)
+{
+	size_t i;
+	for (i = 0; i < o->env_count; i++) {
+		const char *eq = o->env[i] ? strchr(o->env[i], '=') : NULL;
+		if (!eq || eq == o->env[i])
+			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD,
+			                "env[%zu]: '%s' is not NAME=VALUE", i, o->env[i] ? o->env[i] : "(null)");
+	}
+	for (i = 0; i < o->package_count; i++)
+		if (!o->packages[i] || !*o->packages[i])
+			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "packages[%zu] is empty", i);
+	for (i = 0; i < o->copy_count; i++)
+		if (!o->copies[i].src || !*o->copies[i].src || !o->copies[i].dst || !*o->copies[i].dst)
+			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "copies[%zu] needs src and dst", i);
+	if (!o->image_dir && o->base_dir)
+		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "base_dir is set without image_dir");
+	return 0;
+}
+
+static int default_target(ga_build *b)
+{
+	goaccel_gomod *mod = NULL;
+	char *gomod = ga_path_join(b->roots.strings[0], "go.mod");
+	char *rel = relative_path(b->roots.strings[0], b->dir);
+	ga_buf t = GA_BUF_INIT;
+	size_t i;
+	int error;
+	if (!gomod || !rel) {
+		error = ga_error_oom();
+		goto done;
+	}
+	if ((error = goaccel_gomod_parse_file(&mod, gomod)) < 0)
+		goto done;
+	ga_buf_puts(&t, goaccel_gomod_module_path(mod) ? goaccel_gomod_module_path(mod) : gomod);
+	if (strcmp(rel, ".") != 0)
+		ga_buf_printf(&t, " (%s)", rel);
+	if (b->o->package_count == 0)
+		ga_buf_puts(&t, " .");
+	for (i = 0; i < b->o->package_count; i++)
+		ga_buf_printf(&t, " %s", b->o->packages[i]);
+	if (!t.ptr) {
+		error = ga_error_oom();
+		goto done;
+	}
+	b->target = ga_buf_detach(&t);
+done:
+	ga_buf_dispose(&t);
+	goaccel_gomod_free(mod);
+	free(gomod);
+	free(rel);
+	return error;
+}
+
+static int setup(ga_build *b, const char *module_dir)
+{
+	size_t i;
+	int error;
+	if ((b->dir = realpath(module_dir, NULL)) == NULL)
+		return ga_error_os(0, errno, "%s: module directory", module_dir);
+	if ((error = goaccel_gomod_input_roots(&b->roots, b->dir, b->o->envp)) < 0)
+		return error;
+	if ((b->mans = calloc(b->roots.count, sizeof(*b->mans))) == NULL)
+		return ga_error_oom();
+	for (i = 0; i < b->roots.count; i++)
+		if ((b->mans[i].rel = relative_path(b->roots.strings[0], b->roots.strings[i])) == NULL)
+			return ga_error_oom();
+	if (b->o->target)
+		b->target = strdup(b->o->target);
+	else if ((error = default_target(b)) < 0)
+		return error;
+	if (!b->target)
+		return ga_error_oom();
+	if ((error = ga_build_result_new(&b->res, b->dir, b->target, b->o->dry_run)) < 0 ||
+	    (error = goaccel_store_open(&b->store, b->o->cache_dir, NULL)) < 0)
+		return error;
+	/* Stable paths: the same directory for every build, so Go's own cache keys line up. */
+	if ((error = goaccel_mount_acquire(&b->gomod, b->store, GOMOD_MOUNT, GOACCEL_MOUNT_SHARED, NULL)) < 0 ||
+	    (error = goaccel_mount_acquire(&b->gocache, b->store, GOCACHE_MOUNT, GOACCEL_MOUNT_SHARED, NULL)) < 0 ||
+	    (error = goaccel_mount_acquire(&b->state, b->store, STATE_MOUNT, GOACCEL_MOUNT_SHARED, NULL)) < 0)
+		return error;
+	return make_env(b);
+}
+
+/* ---- keys ---------------------------------------------------------------------------------- */
+
+static int add_file_field(goaccel_key *k, const char *rel_dir, const char *dir, const char *name)
+{
+	char *path = ga_path_join(dir, name), *field = NULL;
+	goaccel_digest d;
+	ga_buf f = GA_BUF_INIT;
+	int error;
+	if (!path)
+		return ga_error_oom();
+	if (strcmp(rel_dir, ".") == 0)
+		error = ga_buf_printf(&f, "file:%s", name);
+	else
+		error = ga_buf_printf(&f, "file:%s/%s", rel_dir, name);
+	if (error < 0)
+		goto done;
+	field = ga_buf_detach(&f);
+	error = goaccel_digest_file(&d, path);
+	if (error == GOACCEL_ENOTFOUND) {
+		goaccel_error_clear();
+		error = goaccel_key_add_string(k, field, "absent");
+	} else if (error == 0) {
+		error = goaccel_key_add_digest(k, field, &d);
+	}
+done:
+	free(field);
+	free(path);
+	return error;
+}
+
+static int add_toolchain_fields(goaccel_key *k, const ga_build_toolchain *tc, int all)
+{
+	size_t i, j;
+	int error = 0;
+	for (i = 0; i < tc->names.count && error == 0; i++) {
+		const char *name = tc->names.strings[i], *prefix = "toolchain:";
+		ga_buf f = GA_BUF_INIT;
+		if (!all && strcmp(name, "GOVERSION") != 0)
+			continue; /* the module cache does not depend on the target platform */
+		for (j = 0; j < sizeof(setting_fields) / sizeof(*setting_fields); j++)
+			if (strcmp(name, setting_fields[j]) == 0)
+				prefix = "env:";
+		if ((error = ga_buf_printf(&f, "%s%s", prefix, name)) == 0)
+			error = goaccel_key_add_string(k, f.ptr, tc->values.strings[i]);
+		ga_buf_dispose(&f);
+	}
+	return error;
+}
+
+static int deps_key(ga_build *b)
+{
+	char *work = NULL, *workdir = NULL, *rel = NULL;
+	size_t i;
+	int error;
+	if ((error = goaccel_key_new(&b->deps_key, DEPS_KIND)) < 0)
+		return error;
+	for (i = 0; i < b->roots.count && error == 0; i++) {
+		if ((error = add_file_field(b->deps_key, b->mans[i].rel, b->roots.strings[i], "go.mod")) == 0)
+			error = add_file_field(b->deps_key, b->mans[i].rel, b->roots.strings[i], "go.sum");
+	}
+	if (error == 0 && goaccel_gomod_find_work(&work, b->dir, (const char *const *)b->envv) == 0) {
+		char *slash = strrchr(work, '/');
+		workdir = strndup(work, slash && slash != work ? (size_t)(slash - work) : 1);
+		if (!workdir || (rel = relative_path(b->roots.strings[0], workdir)) == NULL)
+			error = ga_error_oom();
+		if (error == 0 && (error = add_file_field(b->deps_key, rel, workdir, "go.work")) == 0)
+			error = add_file_field(b->deps_key, rel, workdir, "go.work.sum");
+	}
+	goaccel_error_clear();
+	for (i = 0; i < sizeof(deps_env) / sizeof(*deps_env) && error == 0; i++) {
+		const char *v = ga_env_get((const char *const *)b->envv, deps_env[i]);
+		char name[64];
+		snprintf(name, sizeof(name), "env:%s", deps_env[i]);
+		error = goaccel_key_add_string(b->deps_key, name, v ? v : "");
+	}
+	if (error == 0)
+		error = add_toolchain_fields(b->deps_key, &b->tc, 0);
+	if (error == 0)
+		error = goaccel_key_finish(&b->deps_id, b->deps_key);
+	free(work);
+	free(workdir);
+	free(rel);
+	return error;
+}
+
+static int hash_root(ga_build *b, size_t i, goaccel_digest *out)
+{
+	goaccel_strarray files = {NULL, 0};
+	goaccel_hash_options ho = GOACCEL_HASH_OPTIONS_INIT;
+	goaccel_digest pathid;
+	char hex[GOACCEL_DIGEST_HEXSIZE + 1], name[64];
+	int error;
+	/* One stat cache per checkout directory, kept on the build layer's own mount. */
+	if ((error = goaccel_digest_buffer(&pathid, b->roots.strings[i], strlen(b->roots.strings[i]))) < 0)
+		return error;
+	goaccel_digest_fmt(hex, &pathid);
+	snprintf(name, sizeof(name), "statcache-%.24s", hex);
+	ho.stat_cache = ga_path_join(goaccel_mount_path(b->state), name);
+	if (!ho.stat_cache)
+		return ga_error_oom();
+	if ((error = goaccel_gomod_build_inputs(&files, b->roots.strings[i], NULL)) == 0)
+		error = goaccel_hash_paths(out, &b->mans[i].manifest, b->roots.strings[i],
+		                           (const char *const *)files.strings, files.count, &ho);
+	goaccel_strarray_dispose(&files);
+	free((char *)ho.stat_cache);
+	return error;
+}
+
+static int add_flag(goaccel_key *k, const char *name, const char *value)
+{
+	return goaccel_key_add_string(k, name, value ? value : "");
+}
+
+static int build_key(ga_build *b)
+{
+	ga_buf pk = GA_BUF_INIT;
+	char *rel = NULL;
+	size_t i;
+	int error;
+	if ((error = goaccel_key_new(&b->build_key, BUILD_KIND)) < 0 ||
+	    (error = goaccel_key_set_parent(b->build_key, &b->deps_id)) < 0)
+		return error;
+	for (i = 0; i < b->roots.count && error == 0; i++) {
+		goaccel_digest d;
+		ga_buf f = GA_BUF_INIT;
+		if ((error = hash_root(b, i, &d)) == 0 &&
+		    (error = ga_buf_printf(&f, "inputs:%s", b->mans[i].rel)) == 0)
+			error = goaccel_key_add_digest(b->build_key, f.ptr, &d);
+		ga_buf_dispose(&f);
+	}
+	if (error < 0)
+		goto done;
+	if ((rel = relative_path(b->roots.strings[0], b->dir)) == NULL) {
+		error = ga_error_oom();
+		goto done;
+	}
+	for (i = 0; i < b->o->package_count; i++)
+		ga_buf_printf(&pk, "%s%s", i ? "\n" : "", b->o->packages[i]);
+	if ((error = add_flag(b->build_key, "dir", rel)) < 0 ||
+	    (error = add_flag(b->build_key, "packages", b->o->package_count ? pk.ptr : ".")) < 0 ||
+	    (error = add_flag(b->build_key, "flag:tags", b->o->tags)) < 0 ||
+	    (error = add_flag(b->build_key, "flag:ldflags", b->o->ldflags)) < 0 ||
+	    (error = add_flag(b->build_key, "flag:gcflags", b->o->gcflags)) < 0 ||
+	    (error = add_flag(b->build_key, "flag:trimpath", b->o->trimpath ? "true" : "false")) < 0 ||
+	    (error = add_flag(b->build_key, "flag:buildvcs", b->o->buildvcs ? "true" : "false")) < 0)
+		goto done;
+	/* Without -trimpath the binary records where the sources were. */
+	if (!b->o->trimpath && (error = add_flag(b->build_key, "abs-dir", b->dir)) < 0)
+		goto done;
+	if ((error = add_toolchain_fields(b->build_key, &b->tc, 1)) < 0)
+		goto done;
+	for (i = 0; i < b->o->env_count && error == 0; i++) {
+		const char *eq = strchr(b->o->env[i], '=');
+		ga_buf f = GA_BUF_INIT;
+		if ((error = ga_buf_printf(&f, "env:%.*s", (int)(eq - b->o->env[i]), b->o->env[i])) == 0)
+			error = goaccel_key_add_string(b->build_key, f.ptr, eq + 1);
+		if (error == GOACCEL_EEXISTS) /* GOOS=... given as env: go env reported it already */
+			error = 0;
+		ga_buf_dispose(&f);
+	}
+	goaccel_error_clear();
+	if (error == 0)
+		error = goaccel_key_finish(&b->build_id, b->build_key);
+done:
+	ga_buf_dispose(&pk);
+	free(rel);
+	return error;
+}
+
+/* ---- running go ----------------------------------------------------------------------------- */
+
+static int on_output(const char *data, size_t len, int stream, void *payload)
+{
+	ga_build *b = payload;
+	goaccel_build_event ev = new_event(GOACCEL_BUILD_EVENT_OUTPUT);
+	if (b->log.size < LOG_MAX)
+		ga_buf_put(&b->log, data, len);
+	ev.data = data;
+	ev.len = len;
+	ev.stream = stream;
+	return emit(b, &ev) != 0;
+}
+
+static int on_tick(void *payload)
+{
+	ga_build *b = payload;
+	goaccel_build_event ev = new_event(GOACCEL_BUILD_EVENT_TICK);
+	return emit(b, &ev) != 0;
+}
+
+static int run_go(ga_build *b, const char *const *argv, const char *what)
+{
+	goaccel_build_event ev = new_event(GOACCEL_BUILD_EVENT_COMMAND);
+	ga_spawn_opts so = {0};
+	ga_buf cmd = GA_BUF_INIT;
+	int status = 0, error;
+	size_t i;
+	for (i = 0; argv[i]; i++)
+		ga_buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+	ev.message = cmd.ptr ? cmd.ptr : "go";
+	error = emit(b, &ev);
+	ga_buf_dispose(&cmd);
+	if (error < 0)
+		return error;
+	ga_buf_clear(&b->log);
+	so.argv = argv;
+	so.envp = (const char *const *)b->envv;
+	so.cwd = b->dir;
+	so.output = on_output;
+	so.poll = on_tick;
+	so.payload = b;
+	if ((error = ga_spawn_run(&status, &so)) < 0)
+		return error == GOACCEL_EUSER ? callback_cancelled() : error;
+	if (status != 0)
+		return ga_error(GOACCEL_EBUILD, GOACCEL_ERROR_BUILD, "%s failed (exit %d) in %s:\n%s",
+		                what, status, b->dir, b->log.ptr ? b->log.ptr : "");
+	return 0;
+}
+
+static char *deps_marker(ga_build *b)
+{
+	char hex[GOACCEL_DIGEST_HEXSIZE + 1], rel[128];
+	goaccel_digest_fmt(hex, &b->deps_id);
+	snprintf(rel, sizeof(rel), ".goaccel/deps/%s", hex);
+	return ga_path_join(goaccel_mount_path(b->gomod), rel);
+}
+
+/* go mod download onto the gomod mount, then record the step and mark the mount. */
+static int run_deps(ga_build *b)
+{
+	static const char *const argv[] = {"go", "mod", "download", NULL};
+	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
+	char *marker = deps_marker(b), *slash;
+	int64_t start = ga_monotonic_ns();
+	int error;
+	if (!marker)
+		return ga_error_oom();
+	if ((error = run_go(b, argv, "go mod download")) < 0)
+		goto done;
+	meta.duration_ns = ga_monotonic_ns() - start;
+	if ((error = goaccel_store_action_put(b->store, &b->deps_id, DEPS_KIND, NULL, 0, &meta)) < 0)
+		goto done;
+	slash = strrchr(marker, '/');
+	*slash = '\0';
+	error = ga_mkdir_p(marker, 0755);
+	*slash = '/';
+	if (error == 0)
+		error = ga_write_file_atomic(marker, "", 0, 0644, 0);
+	b->deps_ready = error == 0;
+done:
+	free(marker);
+	return error;
+}
+
+static int list_stage(goaccel_strarray *names, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int error = 0;
+	if (!d)
+		return ga_error_os(0, errno, "%s: opendir", dir);
+	while ((e = readdir(d)) != NULL && error == 0) {
+		char *p;
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		if ((p = ga_path_join(dir, e->d_name)) == NULL) {
+			error = ga_error_oom();
+			break;
+		}
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+			error = ga_strarray_add(names, e->d_name);
+		free(p);
+	}
+	closedir(d);
+	ga_strarray_sort_unique(names);
+	return error;
+}
+
+static int run_build(ga_build *b)
+{
+	const char *argv[32];
+	goaccel_strarray names = {NULL, 0};
+	goaccel_action_output *outs = NULL;
+	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
+	char *odir = NULL;
+	int64_t start = ga_monotonic_ns();
+	size_t n = 0, i;
+	int error;
+	const char **av = NULL;
+	if ((odir = malloc(strlen(b->stage) + 2)) == NULL)
+		return ga_error_oom();
+	sprintf(odir, "%s/", b->stage); /* a trailing slash: binaries go into the directory */
+	argv[n++] = "go";
+	argv[n++] = "build";
+	argv[n++] = "-o";
+	argv[n++] = odir;
+	if (b->o->trimpath)
+		argv[n++] = "-trimpath";
+	argv[n++] = b->o->buildvcs ? "-buildvcs=true" : "-buildvcs=false";
+	if (b->o->tags)
+		argv[n++] = "-tags", argv[n++] = b->o->tags;
+	if (b->o->ldflags)
+		argv[n++] = "-ldflags", argv[n++] = b->o->ldflags;
+	if (b->o->gcflags)
+		argv[n++] = "-gcflags", argv[n++] = b->o->gcflags;
+	if ((av = calloc(n + b->o->package_count + 2, sizeof(*av))) == NULL) {
+		error = ga_error_oom();
+		goto done;
+	}
+	memcpy(av, argv, n * sizeof(*av));
+	for (i = 0; i < b->o->package_count; i++)
+		av[n++] = b->o->packages[i];
+	if (b->o->package_count == 0)
+		av[n++] = ".";
+	if ((error = run_go(b, av, "go build")) < 0 || (error = list_stage(&names, b->stage)) < 0)
+		goto done;
+	meta.duration_ns = ga_monotonic_ns() - start;
+	if (names.count && (outs = calloc(names.count, sizeof(*outs))) == NULL) {
+		error = ga_error_oom();
+		goto done;
+	}
+	for (i = 0; i < names.count && error == 0; i++) {
+		outs[i].name = names.strings[i];
+		outs[i].mode = -1;
+		if ((outs[i].path = ga_path_join(b->stage, names.strings[i])) == NULL)
+			error = ga_error_oom();
+	}
+	if (error == 0)
+		error = goaccel_store_action_put(b->store, &b->build_id, BUILD_KIND, outs, names.count, &meta);
+done:
+	for (i = 0; outs && i < names.count; i++)
+		free((char *)outs[i].path);
+	free(outs);
+	free(av);
+	free(odir);
+	goaccel_strarray_dispose(&names);
+	return error;
+}
+
+/* ---- steps ---------------------------------------------------------------------------------- */
+
+static void set_key(ga_build *b, goaccel_build_step step, const goaccel_digest *key)
+{
+	b->res->steps[step].has_key = 1;
+	b->res->steps[step].key = *key;
+}
+
+static int toolchain_step(ga_build *b)
+{
+	goaccel_digest key;
+	int hit = 0, error;
+	if ((error = step_start(b, GOACCEL_BUILD_STEP_TOOLCHAIN, "identify the go toolchain")) < 0)
+		return error;
+	if ((error = ga_build_toolchain_get(&b->tc, &hit, &key, b->store, b->dir,
+	                                    (const char *const *)b->envv, b->o->dry_run)) < 0)
+		return error;
+	set_key(b, GOACCEL_BUILD_STEP_TOOLCHAIN, &key);
+	if (!hit)
+		ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_TOOLCHAIN,
+		                        "go binary or its environment not seen before: ran go env");
+	return step_end(b, hit ? GOACCEL_BUILD_STATUS_HIT : GOACCEL_BUILD_STATUS_MISS);
+}
+
+/* Looks a step key up; ENOTFOUND is a miss (*act NULL), anything else an error. */
+static int lookup(goaccel_action **act, ga_build *b, const char *kind, const goaccel_digest *key)
+{
+	int error = goaccel_store_action_lookup(act, b->store, kind, key);
+	if (error == GOACCEL_ENOTFOUND) {
+		*act = NULL;
+		goaccel_error_clear();
+		return 0;
+	}
+	return error;
+}
+
+static int deps_step(ga_build *b, int build_hit)
+{
+	ga_build_step_result *s = &b->res->steps[GOACCEL_BUILD_STEP_DEPS];
+	char *marker;
+	int error;
+	if ((error = step_start(b, GOACCEL_BUILD_STEP_DEPS, "go mod download")) < 0)
+		return error;
+	set_key(b, GOACCEL_BUILD_STEP_DEPS, &b->deps_id);
+	if ((marker = deps_marker(b)) == NULL)
+		return ga_error_oom();
+	b->deps_ready = ga_exists(marker);
+	free(marker);
+	if (b->deps_act) {
+		s->saved_ns = goaccel_action_duration(b->deps_act);
+		if (b->deps_ready || build_hit || b->o->dry_run)
+			return step_end(b, GOACCEL_BUILD_STATUS_HIT);
+		/* Recorded, but this machine's module cache lacks the modules (a fresh machine that
+		 * imported only actions, or a pruned mount): the build step needs them. */
+		ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_DEPS,
+		                        "recorded, but the gomod mount lacks the modules: downloading");
+	} else {
+		if (build_hit && !b->o->dry_run) {
+			ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_DEPS,
+			                        "not needed: the build outputs are cached");
+			return step_end(b, GOACCEL_BUILD_STATUS_SKIPPED);
+		}
+		if ((error = ga_build_explain_miss(b->res, GOACCEL_BUILD_STEP_DEPS, b->store, b->target,
+		                                   b->deps_key, NULL, 0)) < 0)
+			return error;
+	}
+	if (!b->o->dry_run && (error = run_deps(b)) < 0) {
+		s->status = GOACCEL_BUILD_STATUS_FAILED;
+		s->duration_ns = ga_monotonic_ns() - b->cur_start;
+		return error;
+	}
+	return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+}
+
+static int record_outputs(ga_build *b)
+{
+	size_t i, n = goaccel_action_output_count(b->build_act);
+	int error = 0;
+	for (i = 0; i < n && error == 0; i++) {
+		const goaccel_action_output_info *o = goaccel_action_output_byindex(b->build_act, i);
+		error = ga_build_result_add_output(b->res, o->name, NULL, &o->digest, o->size, o->mode);
+	}
+	return error;
+}
+
+static int build_step(ga_build *b)
+{
+	ga_build_step_result *s = &b->res->steps[GOACCEL_BUILD_STEP_BUILD];
+	int error;
+	if ((error = step_start(b, GOACCEL_BUILD_STEP_BUILD, "go build")) < 0)
+		return error;
+	b->cur_start -= b->keys_ns; /* the inputs were hashed before the deps step: count it here */
+	set_key(b, GOACCEL_BUILD_STEP_BUILD, &b->build_id);
+	if (b->build_act) {
+		s->saved_ns = goaccel_action_duration(b->build_act);
+		if ((error = record_outputs(b)) < 0)
+			return error;
+		if (!b->o->dry_run && (error = goaccel_action_restore(b->build_act, b->stage, NULL)) < 0)
+			return error;
+		return step_end(b, GOACCEL_BUILD_STATUS_HIT);
+	}
+	if ((error = ga_build_explain_miss(b->res, GOACCEL_BUILD_STEP_BUILD, b->store, b->target,
+	                                   b->build_key, b->mans, b->roots.count)) < 0)
+		return error;
+	if (b->o->dry_run)
+		return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+	if ((error = run_build(b)) < 0) {
+		s->status = GOACCEL_BUILD_STATUS_FAILED;
+		s->duration_ns = ga_monotonic_ns() - b->cur_start;
+		return error;
+	}
+	/* Read the record back: the outputs as stored are what later hits will restore. */
+	if ((error = goaccel_store_action_lookup(&b->build_act, b->store, BUILD_KIND, &b->build_id)) < 0 ||
+	    (error = record_outputs(b)) < 0)
+		return error;
+	return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+}
+
+/* ---- extract -------------------------------------------------------------------------------- */
+
+static char *bin_path(const ga_build *b, const char *root, const char *name)
+{
+	ga_buf p = GA_BUF_INIT;
+	const char *bd = b->o->bin_dir;
+	while (bd && *bd == '/')
+		bd++;
+	if (root)
+		ga_buf_printf(&p, "%s/", root);
+	if (bd && *bd)
+		ga_buf_printf(&p, "%s/", bd);
+	ga_buf_puts(&p, name);
+	return p.ptr ? ga_buf_detach(&p) : NULL;
+}
+
+static int make_tree(ga_build *b, goaccel_extract_options *xo)
+{
+	goaccel_extract_item *items = NULL;
+	size_t i, n = b->res->output_count;
+	int error;
+	if ((error = ga_mkdtemp(&b->tree, "goaccel-tree")) < 0)
+		return error;
+	if ((items = calloc(n + b->o->copy_count + 1, sizeof(*items))) == NULL)
+		return ga_error_oom();
+	for (i = 0; i < n && error == 0; i++) {
+		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->res->outputs[i].name, NULL);
+		it.dst = bin_path(b, NULL, b->res->outputs[i].name);
+		items[i] = it;
+		if (!it.dst)
+			error = ga_error_oom();
+	}
+	if (error == 0)
+		error = goaccel_extract(b->tree, b->stage, items, n, xo);
+	for (i = 0; i < n; i++)
+		free((char *)items[i].dst);
+	for (i = 0; i < b->o->copy_count; i++) {
+		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
+		items[i] = it;
+	}
+	if (error == 0 && b->o->copy_count)
+		error = goaccel_extract(b->tree, b->dir, items, b->o->copy_count, xo);
+	free(items);
+	return error;
+}
+
+static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
+{
+	goaccel_extract_item all = GOACCEL_EXTRACT_ITEM("/", "/");
+	size_t i;
+	int error;
+	if ((error = ga_mkdir_p(b->o->output_dir, 0755)) < 0 ||
+	    (error = goaccel_extract(b->o->output_dir, b->tree, &all, 1, xo)) < 0)
+		return error;
+	for (i = 0; i < b->res->output_count; i++) {
+		goaccel_build_output *o = &b->res->outputs[i];
+		if ((o->path = bin_path(b, b->o->output_dir, o->name)) == NULL)
+			return ga_error_oom();
+	}
+	return 0;
+}
+
+static int write_image(ga_build *b)
+{
+	goaccel_image *img = NULL;
+	goaccel_image_options io = GOACCEL_IMAGE_OPTIONS_INIT;
+	char *layers = ga_path_join(goaccel_mount_path(b->state), "layers"), *entry = NULL;
+	const char *goos = NULL;
+	size_t i;
+	int error;
+	if (!layers)
+		return ga_error_oom();
+	for (i = 0; i < b->tc.names.count; i++)
+		if (strcmp(b->tc.names.strings[i], "GOOS") == 0)
+			goos = b->tc.values.strings[i];
+	io.layer_cache = layers;
+	if ((error = goaccel_image_new(&img, &io)) < 0)
+		goto done;
+	if (b->o->base_dir && (error = goaccel_image_set_base(img, b->o->base_dir, b->o->base_ref)) < 0)
+		goto done;
+	if ((error = goaccel_image_add_layer_dir(img, b->tree, NULL)) < 0)
+		goto done;
+	for (i = 0; i < b->tc.names.count && error == 0; i++)
+		if (strcmp(b->tc.names.strings[i], "GOARCH") == 0 && goos)
+			error = goaccel_image_set_platform(img, goos, b->tc.values.strings[i], NULL);
+	if (error == 0 && b->res->output_count) {
+		ga_buf e = GA_BUF_INIT;
+		char *rel = bin_path(b, NULL, b->res->outputs[0].name);
+		if (rel && ga_buf_printf(&e, "/%s", rel) == 0)
+			entry = ga_buf_detach(&e);
+		free(rel);
+		if (!entry)
+			error = ga_error_oom();
+		else
+			error = goaccel_image_set_entrypoint(img, (const char *const *)&entry, 1);
+	}
+	if (error == 0 &&
+	    (error = goaccel_image_write_oci(&b->res->image_digest, img, b->o->image_dir,
+	                                     b->o->image_ref ? b->o->image_ref : "latest")) == 0)
+		b->res->has_image = 1;
+done:
+	goaccel_image_free(img);
+	free(entry);
+	free(layers);
+	return error;
+}
+
+static int extract_step(ga_build *b)
+{
+	goaccel_extract_options xo = GOACCEL_EXTRACT_OPTIONS_INIT;
+	int error;
+	if ((error = step_start(b, GOACCEL_BUILD_STEP_EXTRACT, "copy the artifacts")) < 0)
+		return error;
+	if (b->o->dry_run || (!b->o->output_dir && !b->o->image_dir)) {
+		ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_EXTRACT,
+		                        b->o->dry_run ? "dry run" : "no output directory or image asked for");
+		return step_end(b, GOACCEL_BUILD_STATUS_SKIPPED);
+	}
+	/* Created directories belong to whoever runs the build, as cp would leave them. */
+	xo.parent_uid = GOACCEL_EXTRACT_KEEP;
+	xo.parent_gid = GOACCEL_EXTRACT_KEEP;
+	if ((error = make_tree(b, &xo)) < 0 ||
+	    (b->o->output_dir && (error = write_output_dir(b, &xo)) < 0) ||
+	    (b->o->image_dir && (error = write_image(b)) < 0)) {
+		b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
+		return error;
+	}
+	ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_EXTRACT, "%zu binar%s%s%s",
+	                        b->res->output_count, b->res->output_count == 1 ? "y" : "ies",
+	                        b->o->output_dir ? " to the output directory" : "",
+	                        b->o->image_dir ? (b->o->output_dir ? " and an image" : " to an image") : "");
+	return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+}
+
+/* ---- the pipeline --------------------------------------------------------------------------- */
+
+static void dispose(ga_build *b)
+{
+	size_t i;
+	for (i = 0; b->mans && i < b->roots.count; i++) {
+		free((char *)b->mans[i].rel);
+		goaccel_manifest_free(b->mans[i].manifest);
+	}
+	free(b->mans);
+	goaccel_strarray_dispose(&b->roots);
+	goaccel_action_free(b->deps_act);
+	goaccel_action_free(b->build_act);
+	goaccel_key_free(b->deps_key);
+	goaccel_key_free(b->build_key);
+	ga_build_toolchain_dispose(&b->tc);
+	goaccel_mount_release(b->gomod);
+	goaccel_mount_release(b->gocache);
+	goaccel_mount_release(b->state);
+	goaccel_store_free(b->store);
+	if (b->stage)
+		ga_rm_rf(b->stage);
+	if (b->tree)
+		ga_rm_rf(b->tree);
+	free(b->stage);
+	free(b->tree);
+	free(b->envv);
+	goaccel_strarray_dispose(&b->env);
+	ga_buf_dispose(&b->log);
+	free(b->target);
+	free(b->dir);
+	goaccel_build_result_free(b->res);
+}
 
 int goaccel_go_build(goaccel_build_result **out, const char *module_dir,
                      const goaccel_build_options *opts)
 {
+	goaccel_build_options defaults = GOACCEL_BUILD_OPTIONS_INIT;
+	ga_build b;
+	int error;
 	GA_ASSERT_ARG(out && module_dir);
 	GA_CHECK_VERSION(opts, GOACCEL_BUILD_OPTIONS_VERSION, "goaccel_build_options");
 	*out = NULL;
-	/* Interim: the pipeline lands once the hash, gomod, store and image layers are on main. */
-	return ga_error(GOACCEL_ERROR, GOACCEL_ERROR_BUILD,
-	                "%s: goaccel_go_build is not implemented yet in this build", module_dir);
+	memset(&b, 0, sizeof(b));
+	b.o = opts ? opts : &defaults;
+	if ((error = check_options(b.o)) < 0 || (error = setup(&b, module_dir)) < 0)
+		goto done;
+	if ((error = toolchain_step(&b)) < 0)
+		goto done;
+	/* Both keys and both lookups first: whether the download is needed depends on the build. */
+	b.keys_ns = ga_monotonic_ns();
+	if ((error = deps_key(&b)) < 0 || (error = lookup(&b.deps_act, &b, DEPS_KIND, &b.deps_id)) < 0 ||
+	    (error = build_key(&b)) < 0 || (error = lookup(&b.build_act, &b, BUILD_KIND, &b.build_id)) < 0)
+		goto done;
+	b.keys_ns = ga_monotonic_ns() - b.keys_ns;
+	if (!b.o->dry_run && (error = ga_mkdtemp(&b.stage, "goaccel-stage")) < 0)
+		goto done;
+	if ((error = deps_step(&b, b.build_act != NULL)) < 0 || (error = build_step(&b)) < 0 || (error = extract_step(&b)) < 0)
+		goto done;
+	if (!b.o->dry_run && (error = ga_build_remember(b.store, b.target, b.deps_key, b.build_key,
+	                                                b.mans, b.roots.count)) < 0)
+		goto done;
+	*out = b.res;
+	b.res = NULL;
+done:
+	dispose(&b);
+	return error;
 }

@@ -3,6 +3,9 @@
 #define GOACCEL_BUILD_INTERNAL_H
 
 #include "goaccel/build.h"
+#include "goaccel/hash.h"
+#include "goaccel/key.h"
+#include "goaccel/store.h"
 
 typedef struct {
 	goaccel_build_status status;
@@ -39,5 +42,45 @@ int ga_build_result_explain(goaccel_build_result *res, goaccel_build_step step, 
 /* Appends an output; name and path are copied (path may be NULL). */
 int ga_build_result_add_output(goaccel_build_result *res, const char *name, const char *path,
                                const goaccel_digest *digest, uint64_t size, unsigned int mode);
+
+/* ---- build_toolchain.c: the toolchain identity, cached in the store across processes ---- */
+
+/* Name/value pairs (sorted by name) of the toolchain identity. */
+typedef struct {
+	goaccel_strarray names;
+	goaccel_strarray values;
+} ga_build_toolchain;
+
+void ga_build_toolchain_dispose(ga_build_toolchain *tc);
+
+/* Identifies the go toolchain for a build in dir with environment envp (NULL-terminated),
+ * answering from the store when the go binary, the environment the go command reads, its env
+ * file and the go/toolchain lines of go.mod/go.work are unchanged (no go process), else running
+ * `go env` through the gomod layer and recording the answer. *hit says which. */
+int ga_build_toolchain_get(ga_build_toolchain *out, int *hit, goaccel_digest *key_out,
+                           goaccel_store *store, const char *dir, const char *const *envp,
+                           int dry_run);
+
+/* ---- build_explain.c: the record of the previous build of a target, and miss explanations ---- */
+
+/* One input root of the build step: its path relative to the main module and its manifest. */
+typedef struct {
+	const char *rel;
+	goaccel_manifest *manifest;
+} ga_build_root_manifest;
+
+/* Fills the step's explanation and changes for a miss: what differs between key and the key
+ * recorded for the same step by the previous build of target (file changes through the root
+ * manifests for the build step). Never fails the build: problems reading an old record are
+ * reported as "first build". */
+int ga_build_explain_miss(goaccel_build_result *res, goaccel_build_step step, goaccel_store *store,
+                          const char *target, const goaccel_key *key,
+                          const ga_build_root_manifest *roots, size_t nroots);
+
+/* Records this build (both keys and the root manifests) as the previous build of target. A
+ * record identical to the current one is not rewritten. */
+int ga_build_remember(goaccel_store *store, const char *target, const goaccel_key *deps_key,
+                      const goaccel_key *build_key, const ga_build_root_manifest *roots,
+                      size_t nroots);
 
 #endif
