@@ -296,7 +296,7 @@ static int parse(build_args *a, progress *p, int argc, char **argv, const char *
 {
 	int c, rc;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+p:o:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:vh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': cli_list_add(&a->packages, optarg); break;
 		case 'o': a->o.output_dir = optarg; break;

@@ -62,7 +62,7 @@ int cmd_hash(int argc, char **argv)
 	char hex[GOACCEL_DIGEST_HEXSIZE + 8];
 	const char *path;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case H_EXCLUDE: cli_list_add(&excl, optarg); break;
 		case H_IGNFILE: ho.ignore_file = optarg; break;
