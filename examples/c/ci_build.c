@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <goaccel/goaccel.h>
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
 
 	/* 4. outputs out of the store, then COPY --from=stage / OUT_DIR/ */
 	CHECK(goaccel_action_restore(action, stage, NULL));
+	mkdir(out_dir, 0755); /* an existing OUT_DIR is fine */
 	for (i = 0; i < goaccel_action_output_count(action); i++) {
 		const goaccel_action_output_info *o = goaccel_action_output_byindex(action, i);
 		goaccel_extract_item item = GOACCEL_EXTRACT_ITEM(o->name, "/");
