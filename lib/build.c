@@ -741,7 +741,7 @@ static int build_step(ga_build *b)
 		s->saved_ns = goaccel_action_duration(b->build_act);
 		if ((error = record_outputs(b)) < 0)
 			return error;
-		if (!b->o->dry_run && (error = goaccel_action_restore(b->build_act, b->stage, NULL)) < 0)
+		if (b->stage && (error = goaccel_action_restore(b->build_act, b->stage, NULL)) < 0)
 			return error;
 		return step_end(b, GOACCEL_BUILD_STATUS_HIT);
 	}
@@ -778,32 +778,21 @@ static char *bin_path(const ga_build *b, const char *root, const char *name)
 	return p.ptr ? ga_buf_detach(&p) : NULL;
 }
 
-static int make_tree(ga_build *b, goaccel_extract_options *xo)
+/* The copies join the binaries, which the build step put at <tree>/<bin_dir>/ already. */
+static int add_copies(ga_build *b, goaccel_extract_options *xo)
 {
-	goaccel_extract_item *items = NULL;
-	size_t i, n = b->res->output_count;
+	goaccel_extract_item *items;
+	size_t i;
 	int error;
-	if ((error = ga_mkdtemp(&b->tree, "goaccel-tree")) < 0)
-		return error;
-	if ((items = calloc(n + b->o->copy_count + 1, sizeof(*items))) == NULL)
+	if (b->o->copy_count == 0)
+		return 0;
+	if ((items = calloc(b->o->copy_count, sizeof(*items))) == NULL)
 		return ga_error_oom();
-	for (i = 0; i < n && error == 0; i++) {
-		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->res->outputs[i].name, NULL);
-		it.dst = bin_path(b, NULL, b->res->outputs[i].name);
-		items[i] = it;
-		if (!it.dst)
-			error = ga_error_oom();
-	}
-	if (error == 0)
-		error = goaccel_extract(b->tree, b->stage, items, n, xo);
-	for (i = 0; i < n; i++)
-		free((char *)items[i].dst);
 	for (i = 0; i < b->o->copy_count; i++) {
 		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
 		items[i] = it;
 	}
-	if (error == 0 && b->o->copy_count)
-		error = goaccel_extract(b->tree, b->dir, items, b->o->copy_count, xo);
+	error = goaccel_extract(b->tree, b->dir, items, b->o->copy_count, xo);
 	free(items);
 	return error;
 }
@@ -883,7 +872,7 @@ static int extract_step(ga_build *b)
 	/* Created directories belong to whoever runs the build, as cp would leave them. */
 	xo.parent_uid = GOACCEL_EXTRACT_KEEP;
 	xo.parent_gid = GOACCEL_EXTRACT_KEEP;
-	if ((error = make_tree(b, &xo)) < 0 ||
+	if ((error = add_copies(b, &xo)) < 0 ||
 	    (b->o->output_dir && (error = write_output_dir(b, &xo)) < 0) ||
 	    (b->o->image_dir && (error = write_image(b)) < 0)) {
 		b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
@@ -894,6 +883,35 @@ static int extract_step(ga_build *b)
 	                        b->o->output_dir ? " to the output directory" : "",
 	                        b->o->image_dir ? (b->o->output_dir ? " and an image" : " to an image") : "");
 	return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+}
+
+/* The output tree, and in it the directory go writes the binaries to (or they are restored to):
+ * one copy less than building elsewhere and copying in. Without an output directory or an image
+ * a hit restores nothing; a miss still needs somewhere for go to write. */
+static int make_stage(ga_build *b)
+{
+	const char *bd = b->o->bin_dir;
+	int error;
+	char *tmp;
+	if (b->build_act && !b->o->output_dir && !b->o->image_dir)
+		return 0;
+	/* On the store's file system, so that restoring outputs can reflink where it allows. */
+	if ((tmp = ga_path_join(goaccel_mount_path(b->state), "tmp")) == NULL ||
+	    (b->tree = ga_path_join(tmp, "tree-XXXXXX")) == NULL) {
+		free(tmp);
+		return ga_error_oom();
+	}
+	error = ga_mkdir_p(tmp, 0700);
+	free(tmp);
+	if (error < 0)
+		return error;
+	if (!mkdtemp(b->tree))
+		return ga_error_os(GOACCEL_ERROR, errno, "%s: mkdtemp", b->tree);
+	while (bd && *bd == '/')
+		bd++;
+	if ((b->stage = bd && *bd ? ga_path_join(b->tree, bd) : strdup(b->tree)) == NULL)
+		return ga_error_oom();
+	return ga_mkdir_p(b->stage, 0755);
 }
 
 /* ---- the pipeline --------------------------------------------------------------------------- */
@@ -916,8 +934,6 @@ static void dispose(ga_build *b)
 	goaccel_mount_release(b->gocache);
 	goaccel_mount_release(b->state);
 	goaccel_store_free(b->store);
-	if (b->stage)
-		ga_rm_rf(b->stage);
 	if (b->tree)
 		ga_rm_rf(b->tree);
 	free(b->stage);
@@ -951,7 +967,7 @@ int goaccel_go_build(goaccel_build_result **out, const char *module_dir,
 	    (error = build_key(&b)) < 0 || (error = lookup(&b.build_act, &b, BUILD_KIND, &b.build_id)) < 0)
 		goto done;
 	b.keys_ns = ga_monotonic_ns() - b.keys_ns;
-	if (!b.o->dry_run && (error = ga_mkdtemp(&b.stage, "goaccel-stage")) < 0)
+	if (!b.o->dry_run && (error = make_stage(&b)) < 0)
 		goto done;
 	if ((error = deps_step(&b, b.build_act != NULL)) < 0 || (error = build_step(&b)) < 0 || (error = extract_step(&b)) < 0)
 		goto done;
