@@ -536,7 +536,8 @@ static int run_deps(ga_build *b)
 {
 	static const char *const argv[] = {"go", "mod", "download", NULL};
 	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
-	char *marker = deps_marker(b), *slash;
+	goaccel_action_output out = {"deps.json", NULL, 0644, NULL, 0};
+	char *marker = deps_marker(b), *slash, *json = NULL;
 	int64_t start = ga_monotonic_ns();
 	int error;
 	if (!marker)
@@ -544,7 +545,12 @@ static int run_deps(ga_build *b)
 	if ((error = run_go(b, argv, "go mod download")) < 0)
 		goto done;
 	meta.duration_ns = ga_monotonic_ns() - start;
-	if ((error = goaccel_store_action_put(b->store, &b->deps_id, DEPS_KIND, NULL, 0, &meta)) < 0)
+	/* The modules live on the mount; the record keeps the key's fields, for inspection. */
+	if ((error = goaccel_key_to_json(&json, b->deps_key)) < 0)
+		goto done;
+	out.data = json;
+	out.size = strlen(json);
+	if ((error = goaccel_store_action_put(b->store, &b->deps_id, DEPS_KIND, &out, 1, &meta)) < 0)
 		goto done;
 	slash = strrchr(marker, '/');
 	*slash = '\0';
@@ -554,6 +560,7 @@ static int run_deps(ga_build *b)
 		error = ga_write_file_atomic(marker, "", 0, 0644, 0);
 	b->deps_ready = error == 0;
 done:
+	goaccel_free(json);
 	free(marker);
 	return error;
 }
