@@ -118,7 +118,12 @@ int goaccel_image_new(goaccel_image **out, const goaccel_image_options *opts)
 	    (error = set_str(&img->variant, opts->variant)) < 0)
 		goto done;
 	img->platform_set = opts->os || opts->architecture || opts->variant;
-	if (opts->layer_cache) {
+	if (opts->store) {
+		img->store = opts->store;
+		if ((error = goaccel_mount_acquire(&img->stat_mount, opts->store, GA_STATCACHE_MOUNT,
+		                                   GOACCEL_MOUNT_SHARED, NULL)) < 0)
+			goto done;
+	} else if (opts->layer_cache) {
 		if ((error = ga_mkdir_p(opts->layer_cache, 0755)) < 0)
 			goto done;
 		if ((img->cache_dir = strdup(opts->layer_cache)) == NULL) {
@@ -143,6 +148,7 @@ static void layers_reset(goaccel_image *img)
 	for (i = 0; i < img->nlayers; i++) {
 		free(img->layers[i].media_type);
 		free(img->layers[i].blob_path);
+		goaccel_action_free(img->layers[i].action);
 	}
 	free(img->layers);
 	img->layers = NULL;
@@ -154,6 +160,7 @@ void goaccel_image_free(goaccel_image *img)
 	if (!img)
 		return;
 	layers_reset(img);
+	goaccel_mount_release(img->stat_mount);
 	json_decref(img->config);
 	json_decref(img->history);
 	json_decref(img->base_config);
@@ -545,9 +552,11 @@ int goaccel_image_add_layer_dir(goaccel_image *img, const char *root, const goac
 	    (opts->comment && !valid_utf8_string(opts->comment)))
 		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_IMAGE,
 		                "layer options: created_by/comment must be UTF-8");
-	if (!img->cache_dir && (error = ga_image_tmp_dir(&tmp, img)) < 0)
+	if ((!img->cache_dir || img->store) && (error = ga_image_tmp_dir(&tmp, img)) < 0)
 		return error;
 	memset(&p, 0, sizeof(p));
+	p.store = img->store;
+	p.stat_dir = img->store ? goaccel_mount_path(img->stat_mount) : img->cache_dir;
 	p.cache_dir = img->cache_dir;
 	p.tmp_dir = tmp;
 	p.epoch = img->epoch;

@@ -25,6 +25,9 @@
 #define GA_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
 #define GA_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define GA_REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
+/* The store action kind of a cached layer, and the mount holding the stat cache. */
+#define GA_LAYER_ACTION_KIND "image-layer"
+#define GA_STATCACHE_MOUNT "goaccel-image-statcache"
 
 /* What a media type names. */
 typedef enum {
@@ -85,10 +88,13 @@ typedef struct {
 	char *blob_path; /* where the blob can be read */
 	int from_base;
 	int cache_hit;
+	goaccel_action *action; /* store mode: keeps the blob from being pruned while in use */
 } ga_layer;
 
 /* Deterministic layer writing (lib/image_layer.c). */
 typedef struct {
+	goaccel_store *store;  /* layer cache as store actions (takes precedence over cache_dir) */
+	const char *stat_dir;  /* where the stat cache lives (cache_dir, or the store's mount) */
 	const char *cache_dir; /* NULL: no cache */
 	const char *tmp_dir;   /* where blobs go without a cache */
 	int64_t epoch;

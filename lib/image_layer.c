@@ -1006,6 +1006,76 @@ done:
 	return error;
 }
 
+/* Store mode (docs/image.md §4): the layer is an action of kind "image-layer" whose one output
+ * "layer" is the blob and whose info holds the diff_id and media type. A record that does not
+ * have that shape is a miss (the put that follows replaces it). */
+static int store_lookup(ga_layer *out, const ga_layer_params *p, const goaccel_digest *key)
+{
+	goaccel_action *act = NULL;
+	const goaccel_action_output_info *o;
+	const char *info_text;
+	json_t *info = NULL;
+	char *path = NULL;
+	int rc, hit = 0;
+	rc = goaccel_store_action_lookup(&act, p->store, GA_LAYER_ACTION_KIND, key);
+	if (rc == GOACCEL_ENOTFOUND) {
+		goaccel_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	o = goaccel_action_output_count(act) == 1 ? goaccel_action_output_byindex(act, 0) : NULL;
+	info_text = goaccel_action_info(act);
+	if (!o || strcmp(o->name, "layer") != 0 || !info_text ||
+	    (info = json_loads(info_text, 0, NULL)) == NULL ||
+	    !json_is_string(json_object_get(info, "diff_id")) ||
+	    goaccel_digest_parse(&out->diff_id, json_string_value(json_object_get(info, "diff_id"))) < 0 ||
+	    !json_is_string(json_object_get(info, "media_type")) ||
+	    strcmp(json_string_value(json_object_get(info, "media_type")), layer_media_type(p->gzip_level)))
+		goto done;
+	if ((rc = goaccel_store_blob_path(&path, p->store, &o->digest)) < 0)
+		goto done;
+	out->digest = o->digest;
+	out->size = o->size;
+	if ((out->blob_path = strdup(path)) == NULL || (out->media_type = strdup(layer_media_type(p->gzip_level))) == NULL) {
+		free(out->blob_path);
+		out->blob_path = NULL;
+		rc = ga_error_oom();
+		goto done;
+	}
+	out->action = act;
+	act = NULL;
+	hit = 1;
+done:
+	goaccel_error_clear();
+	json_decref(info);
+	goaccel_free(path);
+	goaccel_action_free(act);
+	return rc < 0 ? rc : hit;
+}
+
+static int store_record(const ga_layer_params *p, const goaccel_digest *key, const ga_layer *layer,
+                        int64_t duration_ns)
+{
+	goaccel_action_output output = {"layer", layer->blob_path, 0444, NULL, 0};
+	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
+	char di[72], *info;
+	json_t *doc;
+	int error;
+	ga_digest_str(di, &layer->diff_id);
+	doc = json_pack("{ssss}", "diff_id", di, "media_type", layer->media_type);
+	if (!doc || (info = ga_json_dump(doc)) == NULL) {
+		json_decref(doc);
+		return ga_error_oom();
+	}
+	meta.duration_ns = duration_ns;
+	meta.info = info;
+	error = goaccel_store_action_put(p->store, key, GA_LAYER_ACTION_KIND, &output, 1, &meta);
+	free(info);
+	json_decref(doc);
+	return error;
+}
+
 static int layer_params_check(const ga_layer_params *p)
 {
 	const goaccel_layer_options *o = p->opts;
@@ -1025,22 +1095,30 @@ int ga_layer_build(ga_layer *out, const char *root, const ga_layer_params *p)
 	entry_list l;
 	goaccel_digest key;
 	char *tmp = NULL, *final = NULL, *dir;
-	int fd = -1, error, scanned = 0;
+	int fd = -1, error, scanned = 0, hit;
+	int64_t started = ga_monotonic_ns();
 	memset(out, 0, sizeof(*out));
 	if ((error = layer_params_check(p)) < 0)
 		return error;
 	if ((error = scan_tree(&l, root, p->opts)) < 0)
 		return error;
 	scanned = 1;
-	if (p->cache_dir) {
-		if ((error = content_digests(&l, p->cache_dir)) < 0 || (error = layer_key(&key, &l, p)) < 0)
+	if (p->store || p->cache_dir) {
+		if ((error = content_digests(&l, p->stat_dir)) < 0 || (error = layer_key(&key, &l, p)) < 0)
 			goto done;
-		if (cache_lookup(out, p->cache_dir, &key, p->gzip_level)) {
+		hit = p->store ? store_lookup(out, p, &key) : cache_lookup(out, p->cache_dir, &key, p->gzip_level);
+		if (hit < 0) {
+			error = hit;
+			goto done;
+		}
+		if (hit) {
 			out->cache_hit = 1;
 			goto done;
 		}
 	}
-	dir = (char *)(p->cache_dir ? p->cache_dir : p->tmp_dir);
+	/* with a store the blob is written to the image's scratch directory and copied in by the
+	 * store; with a cache directory it is written there directly */
+	dir = (char *)(p->cache_dir && !p->store ? p->cache_dir : p->tmp_dir);
 	{
 		char *tdir = ga_path_join(dir, "tmp");
 		if (!tdir) {
@@ -1083,7 +1161,9 @@ int ga_layer_build(ga_layer *out, const char *root, const ga_layer_params *p)
 	}
 	out->blob_path = final;
 	final = NULL;
-	if (p->cache_dir)
+	if (p->store)
+		error = store_record(p, &key, out, ga_monotonic_ns() - started);
+	else if (p->cache_dir)
 		error = cache_record(p->cache_dir, &key, out);
 done:
 	if (fd >= 0)

@@ -3,6 +3,7 @@
 #define GOACCEL_IMAGE_OBJECT_H
 
 #include "image_internal.h"
+#include "goaccel/mount.h"
 
 struct goaccel_image {
 	int64_t epoch;
@@ -11,6 +12,8 @@ struct goaccel_image {
 	int platform_set; /* the platform was chosen (options or set_platform): a base keeps its own otherwise */
 	int cmd_set;      /* Cmd was set explicitly: set_entrypoint does not clear it */
 	char *cache_dir;  /* layer cache, or NULL */
+	goaccel_store *store;         /* layer cache in a store (borrowed), or NULL */
+	goaccel_mount *stat_mount;    /* the store's mount holding the stat cache (SHARED) */
 	char *tmp_dir;    /* private scratch directory, created on first use, removed by _free */
 	json_t *base_config; /* the base's whole config document, or NULL */
 	json_t *config;      /* the "config" section (Env, Entrypoint, ...) */

@@ -459,6 +459,59 @@ static void test_image__stat_cache(void **state)
 	free(cache);
 }
 
+static int store_layer(goaccel_layer_info *li, goaccel_store *store, const char *root)
+{
+	goaccel_image *img;
+	goaccel_image_options o = GOACCEL_IMAGE_OPTIONS_INIT;
+	o.store = store;
+	o.source_date_epoch = 42;
+	GA_OK(goaccel_image_new(&img, &o));
+	GA_OK(goaccel_image_add_layer_dir(img, root, NULL));
+	GA_OK(goaccel_image_layer_info(li, img, 0));
+	goaccel_image_free(img);
+	return li->cache_hit;
+}
+
+/* The layer cache kept in a store: actions of kind image-layer, verified and counted by the
+ * store; a damaged blob is a miss and the layer is rebuilt; the digests are those of the
+ * directory cache and of no cache at all. */
+static void test_image__store_layer_cache(void **state)
+{
+	fixture *f = *state;
+	char *root = P(f, "root"), *sroot = P(f, "store"), *cache = P(f, "cache"), *blob = NULL;
+	goaccel_store *store;
+	goaccel_store_counters c;
+	goaccel_layer_info a, b;
+	goaccel_digest d;
+	make_tree(root, 0);
+	GA_OK(goaccel_store_open(&store, sroot, NULL));
+	assert_false(store_layer(&a, store, root));
+	assert_true(store_layer(&b, store, root));
+	assert_string_equal(hex(&a.digest), hex(&b.digest));
+	assert_string_equal(hex(&a.diff_id), hex(&b.diff_id));
+	assert_int_equal(a.size, b.size);
+	GA_OK(goaccel_store_stats(&c, store, "image-layer"));
+	assert_int_equal(c.hits, 1);
+	assert_int_equal(c.misses, 1);
+	assert_int_equal(c.puts, 1);
+	/* same layer as with a cache directory */
+	add_layer_hit(&d, root, cache, 6);
+	assert_string_equal(hex(&d), hex(&a.digest));
+	/* a damaged blob in the store is not served: a miss, then a rebuilt layer */
+	GA_OK(goaccel_store_blob_path(&blob, store, &a.digest));
+	assert_int_equal(tu_sh("chmod u+w %s && printf x | dd of=%s bs=1 seek=20 conv=notrunc 2>/dev/null", blob, blob), 0);
+	assert_false(store_layer(&b, store, root));
+	assert_string_equal(hex(&a.digest), hex(&b.digest));
+	assert_true(store_layer(&b, store, root));
+	GA_OK(goaccel_store_stats(&c, store, "image-layer"));
+	assert_int_equal(c.corrupt, 1);
+	goaccel_free(blob);
+	goaccel_store_free(store);
+	free(root);
+	free(sroot);
+	free(cache);
+}
+
 static void test_image__prefix_owner_and_errors(void **state)
 {
 	fixture *f = *state;
@@ -1109,6 +1162,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image__gzip_blob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__layer_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__stat_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image__store_layer_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__prefix_owner_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__config_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__epoch_from_environment, setup, teardown),

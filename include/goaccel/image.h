@@ -29,6 +29,7 @@
 
 #include "common.h"
 #include "digest.h"
+#include "store.h"
 
 GOACCEL_BEGIN_DECL
 
@@ -56,11 +57,18 @@ typedef struct {
 	const char *os;
 	const char *architecture;
 	const char *variant;
+	/** A store to keep the layer cache in (borrowed; it must outlive the image), or NULL.
+	 *  Layers are then store actions of kind "image-layer" keyed by the layer key, with the
+	 *  blob as their output: the store verifies the blob on every hit, counts hits, misses and
+	 *  time saved, and prunes them like any other entry. The stat cache of content digests is
+	 *  kept in the store's cache mount "goaccel-image-statcache" (held SHARED while the image
+	 *  lives). Takes precedence over layer_cache. */
+	goaccel_store *store;
 } goaccel_image_options;
 
 #define GOACCEL_IMAGE_OPTIONS_VERSION 1
 #define GOACCEL_IMAGE_OPTIONS_INIT                                                              \
-	{ GOACCEL_IMAGE_OPTIONS_VERSION, NULL, GOACCEL_IMAGE_EPOCH_FROM_ENV, 6, NULL, NULL, NULL }
+	{ GOACCEL_IMAGE_OPTIONS_VERSION, NULL, GOACCEL_IMAGE_EPOCH_FROM_ENV, 6, NULL, NULL, NULL, NULL }
 
 /** @return 0, GOACCEL_EINVALID for NULL, GOACCEL_EVERSION for an unknown version. */
 GOACCEL_EXTERN(int) goaccel_image_options_init(goaccel_image_options *opts, unsigned int version);
@@ -122,7 +130,9 @@ typedef struct {
  * @param out   receives the image; the caller frees it with goaccel_image_free()
  * @param opts  NULL for defaults
  * @return 0; GOACCEL_EINVALID (bad argument, bad gzip level, bad $SOURCE_DATE_EPOCH);
- *         GOACCEL_EVERSION; GOACCEL_ERROR when the layer cache directory cannot be created.
+ *         GOACCEL_EVERSION; GOACCEL_ELOCKED (the store's stat-cache mount is held LOCKED by
+ *         someone else past the mount timeout); GOACCEL_ERROR when the layer cache directory
+ *         or the mount cannot be created.
  */
 GOACCEL_EXTERN(int) goaccel_image_new(goaccel_image **out, const goaccel_image_options *opts);
 
@@ -156,9 +166,9 @@ GOACCEL_EXTERN(int) goaccel_image_set_base(goaccel_image *img, const char *layou
  * links, fifos and device nodes), written as a deterministic tar (docs/image.md), compressed,
  * digested in the same pass, and appended with a history entry.
  *
- * With a layer cache, the layer's key (entries' paths, types, recorded modes and owners, sizes,
- * content digests, link targets, options, encoding version) is looked up first, and on a hit the
- * cached blob is used without tarring or compressing anything.
+ * With a layer cache (a directory, or a store), the layer's key (entries' paths, types, recorded
+ * modes and owners, sizes, content digests, link targets, options, encoding version) is looked
+ * up first, and on a hit the cached blob is used without tarring or compressing anything.
  *
  * Files must not change while the layer is written: a file whose size or mtime changes during
  * the copy gives GOACCEL_ECHANGED.

@@ -2,7 +2,7 @@
  * image_tool: a small driver of the extract and image APIs for the shell tests
  * (tests/sh/image_*.sh) and the benchmark (bench/image/run). Uses only the public API.
  *
- *   image_tool build --out DIR [--ref REF] [--base DIR[:REF]] [--cache DIR] [--epoch N]
+ *   image_tool build --out DIR [--ref REF] [--base DIR[:REF]] [--cache DIR | --store DIR] [--epoch N]
  *                    [--level N] [--layer ROOT[=PREFIX]]... [--entrypoint ARG]... [--cmd ARG]...
  *                    [--env K=V]... [--workdir D] [--user U] [--label K=V]... [--port P]...
  *                    [--platform OS/ARCH[/VARIANT]] [--docker-archive PATH[=TAG]]
@@ -66,6 +66,7 @@ static int cmd_build(int argc, char **argv)
 {
 	goaccel_image_options io = GOACCEL_IMAGE_OPTIONS_INIT;
 	goaccel_image *img = NULL;
+	goaccel_store *store = NULL;
 	goaccel_digest manifest;
 	const char *out = NULL, *ref = NULL, *base = NULL, *archive = NULL, *workdir = NULL, *user = NULL;
 	const char *platform = NULL;
@@ -86,6 +87,11 @@ static int cmd_build(int argc, char **argv)
 		else if (!strcmp(a, "--ref")) ref = v;
 		else if (!strcmp(a, "--base")) base = v;
 		else if (!strcmp(a, "--cache")) io.layer_cache = v;
+		else if (!strcmp(a, "--store")) {
+			if ((err = goaccel_store_open(&store, v, NULL)) < 0)
+				return fail("store", err);
+			io.store = store;
+		}
 		else if (!strcmp(a, "--epoch")) io.source_date_epoch = atoll(v);
 		else if (!strcmp(a, "--level")) io.gzip_level = atoi(v);
 		else if (!strcmp(a, "--layer") && nl < MAXN) layers[nl++] = argv[i];
@@ -217,6 +223,7 @@ static int cmd_build(int argc, char **argv)
 	rc = 0;
 done:
 	goaccel_image_free(img);
+	goaccel_store_free(store);
 	return rc;
 }
 
