@@ -14,6 +14,7 @@
 
 #include "image_internal.h"
 #include "image_object.h"
+#include "image_pgz.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/sha.h"
@@ -111,6 +112,7 @@ int goaccel_image_new(goaccel_image **out, const goaccel_image_options *opts)
 	if ((img = calloc(1, sizeof(*img))) == NULL)
 		return ga_error_oom();
 	img->gzip_level = opts->gzip_level;
+	img->threads = opts->threads ? opts->threads : ga_pgz_default_threads();
 	if ((error = ga_image_epoch(&img->epoch, opts->source_date_epoch)) < 0)
 		goto done;
 	if ((error = set_str(&img->os, opts->os ? opts->os : "linux")) < 0 ||
@@ -561,6 +563,7 @@ int goaccel_image_add_layer_dir(goaccel_image *img, const char *root, const goac
 	p.tmp_dir = tmp;
 	p.epoch = img->epoch;
 	p.gzip_level = img->gzip_level;
+	p.threads = img->threads;
 	p.opts = opts;
 	if ((error = ga_layer_build(&layer, root, &p)) < 0)
 		return error;

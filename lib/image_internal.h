@@ -99,6 +99,7 @@ typedef struct {
 	const char *tmp_dir;   /* where blobs go without a cache */
 	int64_t epoch;
 	int gzip_level; /* 0: uncompressed */
+	unsigned threads; /* compression threads (the bytes do not depend on it) */
 	const goaccel_layer_options *opts;
 } ga_layer_params;
 

@@ -11,8 +11,9 @@
  *      is used as is;
  *   4. otherwise the tar is written with libarchive (pax_restricted: ustar headers, a pax
  *      extended header only when ustar cannot represent an entry), streamed through SHA-256
- *      (diff_id), zlib's deflate at the chosen level (gzip header without name or time), and
- *      SHA-256 again (digest) into the blob file: one pass over the data.
+ *      (diff_id), deflate at the chosen level in independent 128 KiB blocks on several threads
+ *      (image_pgz.c: a gzip header without name or time, the same bytes for any thread count),
+ *      and SHA-256 again (digest) into the blob file: one pass over the data.
  *
  * libarchive converts path names with the C library's locale, so the writer runs with the
  * thread's locale set to C.UTF-8 (uselocale): the bytes never depend on the caller's locale.
@@ -35,6 +36,7 @@
 #include <zlib.h>
 
 #include "image_internal.h"
+#include "image_pgz.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/sha.h"
@@ -656,16 +658,12 @@ done:
 
 /* ---- writing: tar -> sha256 (diff_id) -> deflate -> sha256 (digest) -> file --------------- */
 
-#define ZCHUNK (256 * 1024)
-
 typedef struct {
 	int fd;
 	const char *path;
 	goaccel_digest_ctx *diff;
 	goaccel_digest_ctx *blob;
-	z_stream z;
-	int zinit;
-	unsigned char *zbuf;
+	ga_pgz *gz; /* NULL: uncompressed */
 	uint64_t tar_size;
 	uint64_t blob_size;
 	int error; /* the first failure, already reported */
@@ -681,23 +679,9 @@ static int sink_out(layer_sink *s, const void *data, size_t len)
 	return 0;
 }
 
-static int sink_deflate(layer_sink *s, const void *data, size_t len, int flush)
+static int sink_gz_out(const void *data, size_t len, void *payload)
 {
-	s->z.next_in = (unsigned char *)(uintptr_t)data;
-	s->z.avail_in = (uInt)len;
-	do {
-		int rc, error;
-		s->z.next_out = s->zbuf;
-		s->z.avail_out = ZCHUNK;
-		rc = deflate(&s->z, flush);
-		if (rc == Z_STREAM_ERROR)
-			return ga_error(GOACCEL_ERROR, GOACCEL_ERROR_IMAGE, "%s: deflate failed", s->path);
-		if ((error = sink_out(s, s->zbuf, ZCHUNK - s->z.avail_out)) < 0)
-			return error;
-		if (flush == Z_FINISH && rc == Z_STREAM_END)
-			break;
-	} while (s->z.avail_out == 0 || (flush == Z_FINISH));
-	return 0;
+	return sink_out(payload, data, len);
 }
 
 static la_ssize_t sink_write(struct archive *a, void *payload, const void *buf, size_t len)
@@ -708,7 +692,7 @@ static la_ssize_t sink_write(struct archive *a, void *payload, const void *buf, 
 	if (s->error)
 		return -1;
 	if ((error = goaccel_digest_ctx_update(s->diff, buf, len)) == 0)
-		error = s->zinit ? sink_deflate(s, buf, len, Z_NO_FLUSH) : sink_out(s, buf, len);
+		error = s->gz ? ga_pgz_write(s->gz, buf, len) : sink_out(s, buf, len);
 	if (error) {
 		s->error = error;
 		return -1;
@@ -717,7 +701,7 @@ static la_ssize_t sink_write(struct archive *a, void *payload, const void *buf, 
 	return (la_ssize_t)len;
 }
 
-static int sink_init(layer_sink *s, int fd, const char *path, int level)
+static int sink_init(layer_sink *s, int fd, const char *path, int level, unsigned threads)
 {
 	int error;
 	memset(s, 0, sizeof(*s));
@@ -725,22 +709,14 @@ static int sink_init(layer_sink *s, int fd, const char *path, int level)
 	s->path = path;
 	if ((error = goaccel_digest_ctx_new(&s->diff)) < 0 || (error = goaccel_digest_ctx_new(&s->blob)) < 0)
 		return error;
-	if (level > 0) {
-		if ((s->zbuf = malloc(ZCHUNK)) == NULL)
-			return ga_error_oom();
-		/* windowBits 16+15: a gzip wrapper; zlib writes MTIME 0, no FNAME, OS 3 (Unix) */
-		if (deflateInit2(&s->z, level, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-			return ga_error(GOACCEL_ERROR, GOACCEL_ERROR_IMAGE, "deflateInit2 failed");
-		s->zinit = 1;
-	}
+	if (level > 0 && (error = ga_pgz_new(&s->gz, level, threads, sink_gz_out, s)) < 0)
+		return error;
 	return 0;
 }
 
 static void sink_dispose(layer_sink *s)
 {
-	if (s->zinit)
-		deflateEnd(&s->z);
-	free(s->zbuf);
+	ga_pgz_free(s->gz);
 	goaccel_digest_ctx_free(s->diff);
 	goaccel_digest_ctx_free(s->blob);
 }
@@ -856,13 +832,14 @@ done:
 
 /* Writes the tar of l into fd (through the sink). */
 static int write_layer(goaccel_digest *diff_id, goaccel_digest *digest, uint64_t *blob_size,
-                       const entry_list *l, int fd, const char *path, int64_t epoch, int level)
+                       const entry_list *l, int fd, const char *path, int64_t epoch, int level,
+                       unsigned threads)
 {
 	struct archive *a = NULL;
 	layer_sink s;
 	locale_t utf8 = (locale_t)0, prev = (locale_t)0;
 	int error;
-	if ((error = sink_init(&s, fd, path, level)) < 0)
+	if ((error = sink_init(&s, fd, path, level, threads)) < 0)
 		goto done;
 	if ((utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == (locale_t)0) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "newlocale C.UTF-8");
@@ -885,7 +862,7 @@ static int write_layer(goaccel_digest *diff_id, goaccel_digest *digest, uint64_t
 		error = archive_fail(a, &s, "close");
 		goto done;
 	}
-	if (s.zinit && (error = sink_deflate(&s, NULL, 0, Z_FINISH)) < 0)
+	if (s.gz && (error = ga_pgz_finish(s.gz)) < 0)
 		goto done;
 	if ((error = goaccel_digest_ctx_finish(diff_id, s.diff)) < 0 ||
 	    (error = goaccel_digest_ctx_finish(digest, s.blob)) < 0)
@@ -1131,7 +1108,7 @@ int ga_layer_build(ga_layer *out, const char *root, const ga_layer_params *p)
 			goto done;
 	}
 	if ((error = write_layer(&out->diff_id, &out->digest, &out->size, &l, fd, tmp, p->epoch,
-	                         p->gzip_level)) < 0)
+	                         p->gzip_level, p->threads)) < 0)
 		goto done;
 	if (fchmod(fd, 0444) < 0 || close(fd) < 0) {
 		fd = -1;
@@ -1203,7 +1180,7 @@ int ga_layer_write_tar(goaccel_digest *diff_id, const char *tar_path, const char
 		*slash = '\0';
 	if ((error = open_temp(&fd, &tmp, slash ? (*dir ? dir : "/") : ".")) < 0)
 		goto done;
-	if ((error = write_layer(diff_id, &digest, NULL, &l, fd, tmp, p->epoch, 0)) < 0)
+	if ((error = write_layer(diff_id, &digest, NULL, &l, fd, tmp, p->epoch, 0, 0)) < 0)
 		goto done;
 	if (fchmod(fd, 0644) < 0 || close(fd) < 0) {
 		fd = -1;

@@ -8,6 +8,7 @@
 struct goaccel_image {
 	int64_t epoch;
 	int gzip_level;
+	unsigned threads;
 	char *os, *architecture, *variant;
 	int platform_set; /* the platform was chosen (options or set_platform): a base keeps its own otherwise */
 	int cmd_set;      /* Cmd was set explicitly: set_entrypoint does not clear it */

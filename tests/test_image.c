@@ -367,6 +367,52 @@ static void test_image__gzip_blob(void **state)
 	goaccel_image_free(img);
 }
 
+/* Parallel gzip: a layer of many 128 KiB blocks has the same bytes with 1, 2, 3 or 8 threads,
+ * and is one valid gzip member that gzip itself decompresses to the diff_id's tar. */
+static void test_image__gzip_threads_deterministic(void **state)
+{
+	fixture *f = *state;
+	char *root = P(f, "root"), *oci = P(f, "oci"), *got, want[80];
+	unsigned char *data = malloc(3 * 1024 * 1024 + 777);
+	const unsigned threads[] = {1, 2, 3, 8};
+	goaccel_digest first;
+	size_t i, n = 3 * 1024 * 1024 + 777;
+	uint32_t x = 12345;
+	/* compressible but not trivially: words from a small vocabulary, pseudo-random order */
+	for (i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (unsigned char)("abcdefgh \n"[(x >> 16) % 10]);
+	}
+	tu_write_bytes(root, "big", data, n);
+	tu_write_bytes(root, "small", data, 1000);
+	for (i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		goaccel_image *img;
+		goaccel_image_options o = GOACCEL_IMAGE_OPTIONS_INIT;
+		goaccel_layer_info li;
+		o.source_date_epoch = 0;
+		o.threads = threads[i];
+		GA_OK(goaccel_image_new(&img, &o));
+		GA_OK(goaccel_image_add_layer_dir(img, root, NULL));
+		GA_OK(goaccel_image_layer_info(&li, img, 0));
+		assert_true(li.size > 3 * 128 * 1024 / 4); /* several blocks of output */
+		if (i == 0) {
+			first = li.digest;
+			GA_OK(goaccel_image_write_oci(NULL, img, oci, "t"));
+			got = tu_sh_out("gzip -dc < %s/blobs/sha256/%s | sha256sum | cut -c1-64", oci, hex(&li.digest));
+			snprintf(want, sizeof(want), "%s", hex(&li.diff_id));
+			assert_string_equal(got, want);
+			free(got);
+			assert_int_equal(tu_sh("gzip -t < %s/blobs/sha256/%s", oci, hex(&li.digest)), 0);
+		} else {
+			assert_string_equal(hex(&li.digest), hex(&first));
+		}
+		goaccel_image_free(img);
+	}
+	free(data);
+	free(root);
+	free(oci);
+}
+
 static int add_layer_hit(goaccel_digest *digest, const char *root, const char *cache, int level)
 {
 	goaccel_image *img;
@@ -1160,6 +1206,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image__layer_tar_encoding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__layer_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__gzip_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image__gzip_threads_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__layer_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__stat_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image__store_layer_cache, setup, teardown),

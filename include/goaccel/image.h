@@ -64,11 +64,14 @@ typedef struct {
 	 *  kept in the store's cache mount "goaccel-image-statcache" (held SHARED while the image
 	 *  lives). Takes precedence over layer_cache. */
 	goaccel_store *store;
+	/** Threads compressing new layers: 0 (default) = the online CPUs, at most 8. The blob bytes
+	 *  never depend on it (each 128 KiB block is compressed on its own; docs/image.md). */
+	unsigned int threads;
 } goaccel_image_options;
 
 #define GOACCEL_IMAGE_OPTIONS_VERSION 1
 #define GOACCEL_IMAGE_OPTIONS_INIT                                                              \
-	{ GOACCEL_IMAGE_OPTIONS_VERSION, NULL, GOACCEL_IMAGE_EPOCH_FROM_ENV, 6, NULL, NULL, NULL, NULL }
+	{ GOACCEL_IMAGE_OPTIONS_VERSION, NULL, GOACCEL_IMAGE_EPOCH_FROM_ENV, 6, NULL, NULL, NULL, NULL, 0 }
 
 /** @return 0, GOACCEL_EINVALID for NULL, GOACCEL_EVERSION for an unknown version. */
 GOACCEL_EXTERN(int) goaccel_image_options_init(goaccel_image_options *opts, unsigned int version);
