@@ -88,7 +88,8 @@ static int parse_outputs(ga_record *r, json_t *arr, const char *display)
 		out->size = (uint64_t)json_integer_value(size);
 		r->count++;
 	}
-	qsort(r->outputs, r->count, sizeof(*r->outputs), cmp_outputs);
+	if (r->count)
+		qsort(r->outputs, r->count, sizeof(*r->outputs), cmp_outputs);
 	for (i = 1; i < r->count; i++)
 		if (!strcmp(r->outputs[i - 1].name, r->outputs[i].name))
 			return bad(display, "two outputs have the same name");
@@ -290,7 +291,8 @@ int goaccel_store_action_put(goaccel_store *s, const goaccel_digest *key, const 
 			goto done;
 		c.bytes_put += r.outputs[i].size;
 	}
-	qsort(r.outputs, r.count, sizeof(*r.outputs), cmp_outputs);
+	if (r.count)
+		qsort(r.outputs, r.count, sizeof(*r.outputs), cmp_outputs);
 	for (i = 1; i < r.count; i++) {
 		if (!strcmp(r.outputs[i - 1].name, r.outputs[i].name)) {
 			error = ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_STORE,

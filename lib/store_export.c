@@ -341,7 +341,8 @@ static int export_records(xstate *x, int refs)
 	c.refs = refs;
 	if ((error = ga_store_walk_fanout(x->s, section, ".json", collect_cb, &c)) < 0)
 		goto done;
-	qsort(c.items, c.count, sizeof(*c.items), cmp_xrecord);
+	if (c.count)
+		qsort(c.items, c.count, sizeof(*c.items), cmp_xrecord);
 	for (i = 0; i < c.count; i++) {
 		xrecord *it = &c.items[i];
 		goaccel_digest fd;
@@ -526,7 +527,8 @@ static int export_tree(xstate *x, const char *id, json_t *mman, int dirfd, const
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && !error; i++) {
 		char *child = strcmp(rel, ".") ? ga_path_join(rel, names[i]) : strdup(names[i]);
 		if (!child) {

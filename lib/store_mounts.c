@@ -219,7 +219,8 @@ int ga_mount_instances(unsigned int **out, size_t *count, const goaccel_store *s
 		}
 		arr[cnt++] = n;
 	}
-	qsort(arr, cnt, sizeof(*arr), cmp_uint);
+	if (cnt)
+		qsort(arr, cnt, sizeof(*arr), cmp_uint);
 	*out = arr;
 	*count = cnt;
 	arr = NULL;

@@ -175,6 +175,8 @@ static pblob *find_blob(pstate *p, const goaccel_digest *d)
 {
 	pblob key;
 	key.d = *d;
+	if (!p->nblobs)
+		return NULL;
 	return bsearch(&key, p->blobs, p->nblobs, sizeof(pblob), cmp_blob);
 }
 
@@ -461,7 +463,8 @@ static int evict(pstate *p)
 	for (i = 0; i < p->nunits; i++)
 		if (allowed(p, p->units[i].kind, p->units[i].id))
 			order[n++] = &p->units[i];
-	qsort(order, n, sizeof(*order), cmp_unit_lru);
+	if (n)
+		qsort(order, n, sizeof(*order), cmp_unit_lru);
 	if (p->o->keep_duration_ns > 0) {
 		for (i = 0; i < n && !error; i++)
 			if (!order[i]->gone && order[i]->last < p->now - p->o->keep_duration_ns)
@@ -508,7 +511,8 @@ int goaccel_store_prune(goaccel_prune_result *out, goaccel_store *s, const goacc
 		goto done;
 	if ((error = ga_store_walk_fanout(s, "blobs/sha256", "", scan_blob, &p)) < 0)
 		goto done;
-	qsort(p.blobs, p.nblobs, sizeof(pblob), cmp_blob);
+	if (p.nblobs)
+		qsort(p.blobs, p.nblobs, sizeof(pblob), cmp_blob);
 	if ((error = ga_store_walk_fanout(s, "actions", ".json", scan_action, &p)) < 0 ||
 	    (error = ga_store_walk_fanout(s, "refs", ".json", scan_ref, &p)) < 0)
 		goto done;

@@ -1466,6 +1466,9 @@ static void crash_child(const char *root, const char *arch, unsigned int seed)
 	goaccel_store *s = NULL;
 	char *buf = malloc(3 << 20);
 	unsigned int n = 0;
+	int fd;
+	for (fd = 3; fd < 1024; fd++)
+		close(fd); /* the parent's flock'ed descriptors are not ours */
 	if (!buf || goaccel_store_open(&s, root, NULL) < 0)
 		_exit(1);
 	srand(seed);
