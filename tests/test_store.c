@@ -1151,6 +1151,45 @@ static void test_store__import_accepts_links_inside_the_mount(void **state)
 	free(dir);
 }
 
+/* The fuzz corpus's valid seed (written by Python's tarfile, not by us) imports whole. */
+static void test_store__import_foreign_tar_from_the_fuzz_corpus(void **state)
+{
+	char *dir = tu_tempdir("ga-store");
+	goaccel_store *s = open_store(dir);
+	goaccel_transfer_result ir;
+	goaccel_action *a = NULL;
+	goaccel_digest k, got;
+	char *p, *text;
+	const char *seeds[] = {GOACCEL_SOURCE_DIR "/fuzz/corpus/store_import/valid.tar",
+	                       GOACCEL_SOURCE_DIR "/fuzz/corpus/store_import/valid.tar.zst"};
+	size_t i;
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		GA_OK(goaccel_store_import(&ir, s, seeds[i], NULL));
+		assert_int_equal(ir.actions, 1);
+		assert_int_equal(ir.refs, 1);
+		assert_int_equal(ir.mounts, 1);
+		assert_int_equal(ir.files, 4); /* the root directory is not counted */
+	}
+	key_of(&k, "key");
+	GA_OK(goaccel_store_action_lookup(&a, s, "gobuild", &k));
+	goaccel_action_free(a);
+	GA_OK(goaccel_store_ref_get(&got, s, "target"));
+	p = ga_store_sub(s, "mounts/gomod/0/data/m@v1/h.go");
+	text = tu_read(p, NULL);
+	assert_string_equal(text, "package m\n");
+	assert_int_equal(file_mode(p), 0444);
+	free(text);
+	free(p);
+	p = ga_store_sub(s, "mounts/gomod/0/data/m@v1");
+	assert_int_equal(file_mode(p), 0555);
+	free(p);
+	expect_clean(s);
+	goaccel_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* An archive cut anywhere is refused and leaves nothing from it visible. */
 static void test_store__import_truncated_archives(void **state)
 {
@@ -1196,6 +1235,88 @@ static void test_store__import_truncated_archives(void **state)
 	free(dst);
 	free(arch);
 	free(cut);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* ---- docs/store.md's worked examples ------------------------------------------------------ */
+
+/* The fenced block that follows "<!-- example:NAME -->" in docs/store.md (malloc'd). */
+static char *doc_example(const char *doc, const char *name)
+{
+	char marker[128];
+	const char *p, *start, *end;
+	snprintf(marker, sizeof(marker), "<!-- example:%s -->", name);
+	p = strstr(doc, marker);
+	if (!p)
+		fail_msg("docs/store.md has no example %s", name);
+	start = strstr(p, "```");
+	start = strchr(start, '\n') + 1;
+	end = strstr(start, "\n```");
+	return strndup(start, (size_t)(end - start));
+}
+
+static char *strip_nl(char *s)
+{
+	size_t n = strlen(s);
+	while (n && s[n - 1] == '\n')
+		s[--n] = '\0';
+	return s;
+}
+
+static void test_store__docs_examples_match(void **state)
+{
+	char *dir = tu_tempdir("ga-store"), *doc = tu_read(GOACCEL_SOURCE_DIR "/docs/store.md", NULL);
+	goaccel_store *s = open_store(dir);
+	goaccel_digest k, b;
+	goaccel_action_output o = {"bin/app", NULL, 0755, "hello", 5};
+	goaccel_action_meta m = GOACCEL_ACTION_META_INIT;
+	char *want, *got, *p;
+	(void)state;
+	m.duration_ns = INT64_C(2500000000);
+	m.created_ns = INT64_C(1700000000000000000);
+	m.info = "go build ./cmd/app";
+	key_of(&k, "example-key");
+	GA_OK(goaccel_store_action_put(s, &k, "gobuild", &o, 1, &m));
+	GA_OK(goaccel_store_blob_put_buffer(&b, s, "hello", 5));
+	GA_OK(goaccel_store_ref_set(s, "build/app", &b));
+
+	want = doc_example(doc, "marker");
+	p = tu_path(dir, "goaccel-store.json");
+	got = strip_nl(tu_read(p, NULL));
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(p);
+
+	want = doc_example(doc, "blob-path");
+	p = ga_store_blob_path(s, &b);
+	assert_string_equal(p + strlen(dir) + 1, want);
+	free(want);
+	free(p);
+
+	want = doc_example(doc, "record");
+	p = ga_store_action_path(s, &k);
+	assert_non_null(strstr(doc, p + strlen(dir) + 1)); /* the path the text gives */
+	got = tu_read(p, NULL);
+	assert_true(got[strlen(got) - 1] == '\n');
+	assert_string_equal(strip_nl(got), want);
+	free(want);
+	free(got);
+	free(p);
+
+	want = doc_example(doc, "ref");
+	GA_OK(goaccel_digest_buffer(&k, "build/app", 9));
+	p = ga_store_ref_path(s, &k);
+	assert_non_null(strstr(doc, p + strlen(dir) + 1));
+	got = tu_read(p, NULL);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(p);
+
+	free(doc);
+	goaccel_store_free(s);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -1601,7 +1722,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store__export_delta_since_base),
 		cmocka_unit_test(test_store__import_refuses_hostile_archives),
 		cmocka_unit_test(test_store__import_accepts_links_inside_the_mount),
+		cmocka_unit_test(test_store__import_foreign_tar_from_the_fuzz_corpus),
 		cmocka_unit_test(test_store__import_truncated_archives),
+		cmocka_unit_test(test_store__docs_examples_match),
 		cmocka_unit_test(test_store__stress_8_processes),
 		cmocka_unit_test(test_store__crash_kill9_leaves_store_valid),
 	};

@@ -16,6 +16,10 @@
  * Every mount records its last use (acquire and release), and goaccel_mount_list() reports
  * each instance's size and whether it is in use. Prune (goaccel/store.h) never touches a mount
  * that is held.
+ *
+ * Lock descriptors are close-on-exec, so child processes started with exec (go, cc) do not hold
+ * the mount. A child forked without exec shares its parent's locks (flock semantics) until it
+ * exits or closes them. The layout and lock protocol are specified in docs/store.md.
  */
 #ifndef INCLUDE_goaccel_mount_h__
 #define INCLUDE_goaccel_mount_h__
