@@ -470,10 +470,37 @@ int ga_store_tmp_dir(char **path_out, goaccel_store *s)
 	return 0;
 }
 
+int ga_rename_replace(int olddir, const char *oldname, int newdir, const char *newname)
+{
+	int tries;
+	/* rename(2) over an existing file makes ext4 (auto_da_alloc) start writing the new file
+	 * back before it returns, which costs as much as the copy itself for a big binary. Swapping
+	 * the two names atomically and unlinking the old file does not, and replaces just as
+	 * atomically. */
+	for (tries = 0; tries < 8; tries++) {
+		if (renameat2(olddir, oldname, newdir, newname, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EINVAL || errno == ENOSYS)
+			break; /* no renameat2 flags here: plain rename */
+		if (errno != EEXIST)
+			return -1;
+		if (renameat2(olddir, oldname, newdir, newname, RENAME_EXCHANGE) == 0) {
+			unlinkat(olddir, oldname, 0); /* now the previous file */
+			return 0;
+		}
+		if (errno == EINVAL || errno == ENOSYS)
+			break;
+		if (errno != ENOENT)
+			return -1;
+		/* the target went away between the two calls: try again */
+	}
+	return renameat(olddir, oldname, newdir, newname);
+}
+
 int ga_store_install(goaccel_store *s, const char *tmp, const char *final)
 {
 	(void)s;
-	if (rename(tmp, final) == 0)
+	if (ga_rename_replace(AT_FDCWD, tmp, AT_FDCWD, final) == 0)
 		return 0;
 	if (errno == ENOENT) {
 		char *dir = strdup(final), *slash;
@@ -487,7 +514,7 @@ int ga_store_install(goaccel_store *s, const char *tmp, const char *final)
 			return ga_error_os(GOACCEL_ERROR, e, "%s: mkdir", final);
 		}
 		free(dir);
-		if (rename(tmp, final) == 0)
+		if (ga_rename_replace(AT_FDCWD, tmp, AT_FDCWD, final) == 0)
 			return 0;
 	}
 	return ga_error_os(GOACCEL_ERROR, errno, "%s: rename into place", final);
@@ -884,7 +911,7 @@ copied:
 			goto done;
 		}
 		unlinkat(dirfd, tmp, 0);
-	} else if (renameat(dirfd, tmp, dirfd, name) < 0) {
+	} else if (ga_rename_replace(dirfd, tmp, dirfd, name) < 0) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: rename into place", display);
 	}
 done:

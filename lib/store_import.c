@@ -54,6 +54,12 @@ typedef struct {
 	uint64_t total, entries;
 	int header_seen;
 	char *buf;
+	/* The directories of the last mount entry, kept open: entries come depth-first, so most
+	 * share the previous one's parent. */
+	char cur_id[GA_MOUNT_ID_MAX + 1];
+	int cur_mfd;
+	char *cur_parent;
+	int cur_pfd;
 	char entry[GA_NAME_MAX + 256]; /* the entry being read, for messages */
 } istate;
 
@@ -251,10 +257,21 @@ static int symlink_target_ok(const char *rel, const char *target)
 	return 1;
 }
 
+static void drop_cached_dirs(istate *im)
+{
+	if (im->cur_pfd >= 0)
+		close(im->cur_pfd);
+	if (im->cur_mfd >= 0)
+		close(im->cur_mfd);
+	im->cur_pfd = im->cur_mfd = -1;
+	im->cur_id[0] = '\0';
+	free(im->cur_parent);
+	im->cur_parent = NULL;
+}
+
 static json_t *mount_state(istate *im, const char *id, int *stagefd_out)
 {
 	json_t *m = json_object_get(im->mounts, id);
-	int fd;
 	if (!m) {
 		if (mkdirat(im->stagefd, id, 0700) < 0 && errno != EEXIST) {
 			ga_error_os(GOACCEL_ERROR, errno, "%s/%s: mkdir", im->staging, id);
@@ -263,12 +280,41 @@ static json_t *mount_state(istate *im, const char *id, int *stagefd_out)
 		m = json_pack("{s:{}, s:{}}", "dirs", "files");
 		json_object_set_new(im->mounts, id, m);
 	}
-	if ((fd = openat(im->stagefd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ga_error_os(GOACCEL_ERROR, errno, "%s/%s: open", im->staging, id);
-		return NULL;
+	if (strcmp(im->cur_id, id) != 0) {
+		drop_cached_dirs(im);
+		im->cur_mfd = openat(im->stagefd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (im->cur_mfd < 0) {
+			ga_error_os(GOACCEL_ERROR, errno, "%s/%s: open", im->staging, id);
+			return NULL;
+		}
+		memcpy(im->cur_id, id, strlen(id) + 1); /* a valid id fits */
 	}
-	*stagefd_out = fd;
+	*stagefd_out = im->cur_mfd;
 	return m;
+}
+
+/* The parent directory of rel inside the mount (created as needed), from the cache when it is
+ * the previous entry's. Borrowed: the caller does not close it. */
+static int entry_parent(int *pfd, const char **base, istate *im, int mfd, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t plen = slash ? (size_t)(slash - rel) : 0;
+	int error, fd;
+	if (im->cur_parent && strlen(im->cur_parent) == plen && !strncmp(im->cur_parent, rel, plen)) {
+		*pfd = im->cur_pfd;
+		*base = slash ? slash + 1 : rel;
+		return 0;
+	}
+	if ((error = ga_open_parent_nofollow(&fd, base, mfd, rel, 0700, im->entry)) < 0)
+		return error;
+	if (im->cur_pfd >= 0)
+		close(im->cur_pfd);
+	free(im->cur_parent);
+	im->cur_pfd = fd;
+	if ((im->cur_parent = strndup(rel, plen)) == NULL)
+		return ga_error_oom();
+	*pfd = fd;
+	return 0;
 }
 
 static int mount_file(istate *im, json_t *m, int parent, const char *base, const char *rel,
@@ -342,7 +388,7 @@ static int import_mount_entry(istate *im, const char *id, const char *rel, struc
 		                    json_integer(archive_entry_perm(e) & 0777));
 		goto done;
 	}
-	if ((error = ga_open_parent_nofollow(&parent, &base, mfd, rel, 0700, im->entry)) < 0) {
+	if ((error = entry_parent(&parent, &base, im, mfd, rel)) < 0) {
 		if (error == GOACCEL_EUNSAFE)
 			error = refuse(im, GOACCEL_EUNSAFE, "a parent is a symlink or a file");
 		goto done;
@@ -373,10 +419,6 @@ static int import_mount_entry(istate *im, const char *id, const char *rel, struc
 	if (error == 0)
 		im->r->files++;
 done:
-	if (parent >= 0)
-		close(parent);
-	if (mfd >= 0)
-		close(mfd);
 	return error;
 }
 
@@ -869,6 +911,7 @@ static int run_import(istate *im)
 		error = ga_error(GOACCEL_EVERSION, GOACCEL_ERROR_STORE, "not a goaccel export archive (empty)");
 		goto done;
 	}
+	drop_cached_dirs(im);
 	if (!im->manifest) {
 		error = ga_error(GOACCEL_ECORRUPT, GOACCEL_ERROR_STORE,
 		                 "archive truncated: it ends before its manifest");
@@ -882,6 +925,7 @@ static int run_import(istate *im)
 	}
 	error = commit_records(im);
 done:
+	drop_cached_dirs(im);
 	if (im->stagefd >= 0)
 		close(im->stagefd);
 	if (im->staging) {
@@ -909,6 +953,7 @@ static int import_with(goaccel_transfer_result *out, goaccel_store *s, struct ar
 	im.a = a;
 	im.r = &r;
 	im.stagefd = -1;
+	im.cur_mfd = im.cur_pfd = -1;
 	im.o = *opts;
 	if (!im.o.max_entry_size)
 		im.o.max_entry_size = DEFAULT_MAX_ENTRY;

@@ -55,6 +55,9 @@ int ga_store_hex_ok(const char *s, size_t len);
  * verify can tell a live writer's file from a dead one's. */
 int ga_store_tmp_file(char **path_out, int *fd_out, goaccel_store *s);
 int ga_store_tmp_dir(char **path_out, goaccel_store *s);
+/* renameat that atomically replaces newname without ext4's forced writeback (RENAME_EXCHANGE
+ * + unlink when newname exists); -1 with errno on failure. */
+int ga_rename_replace(int olddir, const char *oldname, int newdir, const char *newname);
 /* Renames tmp to final, creating final's parent directory if needed (fan-out directories). */
 int ga_store_install(goaccel_store *s, const char *tmp, const char *final);
 /* fsync fd if the store asks for it. */
