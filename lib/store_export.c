@@ -624,6 +624,9 @@ static int open_writer(xstate *x, int fd)
 	snprintf(val, sizeof(val), "%u", x->o->threads ? x->o->threads : (unsigned)(ncpu > 0 ? ncpu : 1));
 	/* older libarchive lacks the option: single-threaded then */
 	archive_write_set_filter_option(x->a, "zstd", "threads", val);
+	/* big output writes: 1 MiB instead of tar's 10 KiB records (the compressed stream has no
+	 * record structure to keep) */
+	archive_write_set_bytes_per_block(x->a, 1 << 20);
 	archive_write_set_bytes_in_last_block(x->a, 1);
 	if (archive_write_open_fd(x->a, fd) != ARCHIVE_OK)
 		return ga_archive_error(GOACCEL_ERROR, x->a, "%s", "opening the archive");
@@ -707,7 +710,7 @@ int goaccel_store_export(goaccel_transfer_result *out, goaccel_store *s, const c
 	if (o.manifest_out &&
 	    (error = ga_write_file_atomic(o.manifest_out, mtext, strlen(mtext), 0644, s->fsync)) < 0)
 		goto done;
-	if (rename(tmp, path) < 0) {
+	if (ga_rename_replace(AT_FDCWD, tmp, AT_FDCWD, path) < 0) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: rename into place", path);
 		goto done;
 	}

@@ -163,6 +163,8 @@ int main(int argc, char **argv)
 		double t0 = now_ms();
 		o.all_mounts = 1;
 		o.actions = 1;
+		if (getenv("GOACCEL_BENCH_THREADS"))
+			o.threads = (unsigned int)atoi(getenv("GOACCEL_BENCH_THREADS"));
 		o.refs = 1;
 		if (goaccel_store_open(&s, argv[2], NULL) < 0 || goaccel_store_export(&r, s, argv[3], &o) < 0)
 			return die("export");
