@@ -87,9 +87,11 @@ static int cache_ls(goaccel_store *store)
 		char b[32], age[32];
 		cli_fmt_bytes(b, sizeof(b), m->bytes);
 		fmt_age(age, sizeof(age), m->last_used_ns);
-		printf("%-6s  %10s  used %8s ago  %s%s%s (%llu files)%s\n", "mount", b, age, m->id,
-		       m->instance ? "@" : "", m->instance ? "n" : "", (unsigned long long)m->files,
-		       m->in_use ? " in use" : "");
+		char inst[16] = "";
+		if (m->instance)
+			snprintf(inst, sizeof(inst), "@%u", m->instance);
+		printf("%-6s  %10s  used %8s ago  %s%s (%llu files)%s\n", "mount", b, age, m->id, inst,
+		       (unsigned long long)m->files, m->in_use ? " in use" : "");
 	}
 	goaccel_mount_list_free(ml);
 	return CLI_OK;
