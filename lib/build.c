@@ -804,20 +804,48 @@ static int add_copies(ga_build *b, goaccel_extract_options *xo)
 	return error;
 }
 
-static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
+static int set_output_paths(ga_build *b)
 {
-	goaccel_extract_item all = GOACCEL_EXTRACT_ITEM("/", "/");
 	size_t i;
-	int error;
-	if ((error = ga_mkdir_p(b->o->output_dir, 0755)) < 0 ||
-	    (error = goaccel_extract(b->o->output_dir, b->tree, &all, 1, xo)) < 0)
-		return error;
 	for (i = 0; i < b->res->output_count; i++) {
 		goaccel_build_output *o = &b->res->outputs[i];
 		if ((o->path = bin_path(b, b->o->output_dir, o->name)) == NULL)
 			return ga_error_oom();
 	}
 	return 0;
+}
+
+static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
+{
+	goaccel_extract_item all = GOACCEL_EXTRACT_ITEM("/", "/");
+	int error;
+	if ((error = ga_mkdir_p(b->o->output_dir, 0755)) < 0)
+		return error;
+	if (!b->tree) {
+		/* A hit with no image: the outputs go from the store straight to their place (each
+		 * file replaced atomically), and the copies from the module directory. */
+		char *dir = bin_path(b, b->o->output_dir, "");
+		goaccel_extract_item *items = NULL;
+		size_t i;
+		if (!dir)
+			return ga_error_oom();
+		if ((error = ga_mkdir_p(dir, 0755)) == 0)
+			error = goaccel_action_restore(b->build_act, dir, NULL);
+		free(dir);
+		if (error == 0 && b->o->copy_count &&
+		    (items = calloc(b->o->copy_count, sizeof(*items))) == NULL)
+			error = ga_error_oom();
+		for (i = 0; error == 0 && i < b->o->copy_count; i++) {
+			goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
+			items[i] = it;
+		}
+		if (error == 0 && b->o->copy_count)
+			error = goaccel_extract(b->o->output_dir, b->dir, items, b->o->copy_count, xo);
+		free(items);
+	} else {
+		error = goaccel_extract(b->o->output_dir, b->tree, &all, 1, xo);
+	}
+	return error < 0 ? error : set_output_paths(b);
 }
 
 static int write_image(ga_build *b)
@@ -879,7 +907,7 @@ static int extract_step(ga_build *b)
 	/* Created directories belong to whoever runs the build, as cp would leave them. */
 	xo.parent_uid = GOACCEL_EXTRACT_KEEP;
 	xo.parent_gid = GOACCEL_EXTRACT_KEEP;
-	if ((error = add_copies(b, &xo)) < 0 ||
+	if ((b->tree && (error = add_copies(b, &xo)) < 0) ||
 	    (b->o->output_dir && (error = write_output_dir(b, &xo)) < 0) ||
 	    (b->o->image_dir && (error = write_image(b)) < 0)) {
 		b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
@@ -893,15 +921,15 @@ static int extract_step(ga_build *b)
 }
 
 /* The output tree, and in it the directory go writes the binaries to (or they are restored to):
- * one copy less than building elsewhere and copying in. Without an output directory or an image
- * a hit restores nothing; a miss still needs somewhere for go to write. */
+ * one copy less than building elsewhere and copying in. A hit needs it only for an image (the
+ * image's layer is made from it); a miss always needs somewhere for go to write. */
 static int make_stage(ga_build *b)
 {
 	const char *bd = b->o->bin_dir;
 	int error;
 	char *tmp;
-	if (b->build_act && !b->o->output_dir && !b->o->image_dir)
-		return 0;
+	if (b->build_act && !b->o->image_dir)
+		return 0; /* a hit restores straight into the output directory, if any */
 	/* On the store's file system, so that restoring outputs can reflink where it allows. */
 	if ((tmp = ga_path_join(goaccel_mount_path(b->state), "tmp")) == NULL ||
 	    (b->tree = ga_path_join(tmp, "tree-XXXXXX")) == NULL) {
