@@ -1,0 +1,328 @@
+package goaccel
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStoreBlobsAndRefs(t *testing.T) {
+	s := openTestStore(t)
+	if !filepath.IsAbs(s.Path()) {
+		t.Fatalf("Path() = %q", s.Path())
+	}
+	content := []byte(strings.Repeat("blob", 1000))
+	d, err := s.PutBytes(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != Digest(sha256.Sum256(content)) {
+		t.Fatalf("blob digest %s is not the content's SHA-256", d)
+	}
+	got, err := s.Blob(d, 0)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("Blob = %d bytes, %v", len(got), err)
+	}
+	if _, err := s.Blob(d, 10); !errors.Is(err, ErrLimit) {
+		t.Fatalf("Blob over max size: %v", err)
+	}
+	if has, err := s.HasBlob(d); !has || err != nil {
+		t.Fatalf("HasBlob = %v, %v", has, err)
+	}
+	missing, _ := DigestBytes([]byte("never stored"))
+	if _, err := s.Blob(missing, 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Blob(missing) = %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, []byte("file blob"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := s.PutFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "copy")
+	if err := s.CopyBlob(fd, dest, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dest); string(b) != "file blob" {
+		t.Fatalf("CopyBlob wrote %q", b)
+	}
+	if fi, _ := os.Stat(dest); fi.Mode().Perm() != 0o640 {
+		t.Fatalf("CopyBlob mode %v", fi.Mode())
+	}
+
+	if err := s.SetRef("target/orders", d); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Ref("target/orders"); err != nil || r != d {
+		t.Fatalf("Ref = %s, %v", r, err)
+	}
+	if err := s.RemoveRef("target/orders"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ref("target/orders"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Ref after RemoveRef: %v", err)
+	}
+
+	// A damaged blob is detected by Verify, named, and repaired on request.
+	p, err := s.BlobPath(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var events []VerifyEvent
+	res, err := s.Verify(context.Background(), &VerifyOptions{OnProblem: func(e VerifyEvent) error {
+		events = append(events, e)
+		return nil
+	}})
+	if !errors.Is(err, ErrMismatch) || res.CorruptBlobs != 1 || len(events) != 1 || events[0].Problem != VerifyCorruptBlob {
+		t.Fatalf("Verify of a damaged store: %v, %+v, %+v", err, res, events)
+	}
+	if res, err = s.Verify(context.Background(), &VerifyOptions{Repair: true}); err != nil || res.Repaired != 1 {
+		t.Fatalf("Verify(Repair): %v, %+v", err, res)
+	}
+	if _, err = s.Verify(context.Background(), nil); err != nil {
+		t.Fatalf("Verify after repair: %v", err)
+	}
+}
+
+func TestStoreActions(t *testing.T) {
+	s := openTestStore(t)
+	key, _ := DigestBytes([]byte("step key"))
+	bin := filepath.Join(t.TempDir(), "app")
+	if err := os.WriteFile(bin, []byte("\x7fELF pretend"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LookupAction("gobuild", key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("lookup before put: %v", err)
+	}
+	err := s.PutAction(key, "gobuild", []ActionOutput{
+		{Name: "bin/app", Path: bin},
+		{Name: "meta.json", Data: []byte(`{"ok":true}`)},
+	}, &ActionMeta{Duration: 3 * time.Second, Info: "built by the test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := s.LookupAction("", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer act.Free()
+	if act.Key() != key || act.Kind() != "gobuild" || act.Duration() != 3*time.Second || act.Info() != "built by the test" {
+		t.Fatalf("action %s %s %v %q", act.Key(), act.Kind(), act.Duration(), act.Info())
+	}
+	outs := act.Outputs()
+	if len(outs) != 2 || outs[0].Name != "bin/app" || outs[0].Mode.Perm() != 0o755 || outs[1].Size != 11 {
+		t.Fatalf("outputs %+v", outs)
+	}
+	dest := t.TempDir()
+	if err := act.Restore(dest, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dest, "bin", "app")); string(b) != "\x7fELF pretend" {
+		t.Fatalf("restored %q", b)
+	}
+	if err := act.Restore(dest, &RestoreOptions{NoOverwrite: true}); !errors.Is(err, ErrExists) {
+		t.Fatalf("Restore(NoOverwrite) over existing outputs: %v", err)
+	}
+	st, err := s.Stats("gobuild")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Hits != 1 || st.Misses != 1 || st.Puts != 1 || st.TimeSaved != 3*time.Second || st.HitRate() != 0.5 {
+		t.Fatalf("stats %+v", st)
+	}
+	if js, err := s.StatsJSON(true); err != nil || !strings.Contains(js, `"gobuild"`) || !strings.Contains(js, `"usage"`) {
+		t.Fatalf("StatsJSON = %s, %v", js, err)
+	}
+	u, err := s.Usage()
+	if err != nil || u.Actions != 1 || u.Blobs != 2 {
+		t.Fatalf("usage %+v, %v", u, err)
+	}
+	if err := s.ResetStats(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Stats(""); st.Hits != 0 {
+		t.Fatalf("stats after reset %+v", st)
+	}
+	if err := s.PutAction(key, "bad kind!", nil, nil); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad kind: %v", err)
+	}
+}
+
+// An action and a mount keep their store open after Close; the store is freed with the last.
+func TestStoreCloseWithChildren(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Mount("gomod", Shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutBytes([]byte("x")); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("use after Close: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(m.Path(), "still-usable"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	s := openTestStore(t)
+	for i := 0; i < 3; i++ {
+		if _, err := s.PutBytes([]byte{byte(i), 'x'}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []PruneEvent
+	res, err := s.Prune(context.Background(), &PruneOptions{DryRun: true, NoGrace: true, OnEntry: func(e PruneEvent) error {
+		seen = append(seen, e)
+		return nil
+	}})
+	if err != nil || res.Blobs != 3 || len(seen) != 3 || seen[0].Kind != EntryBlob || seen[0].Reason != "unreferenced" {
+		t.Fatalf("dry run: %v, %+v, %+v", err, res, seen)
+	}
+	if u, _ := s.Usage(); u.Blobs != 3 {
+		t.Fatalf("a dry run removed blobs: %+v", u)
+	}
+	// A callback error stops prune and comes back as the cause.
+	stop := errors.New("enough")
+	_, err = s.Prune(context.Background(), &PruneOptions{NoGrace: true, OnEntry: func(PruneEvent) error { return stop }})
+	if !errors.Is(err, ErrUser) || !errors.Is(err, stop) {
+		t.Fatalf("prune stopped by its callback: %v", err)
+	}
+	res, err = s.Prune(context.Background(), &PruneOptions{NoGrace: true})
+	if err != nil || res.Blobs+1 < 3 {
+		t.Fatalf("prune: %v, %+v", err, res)
+	}
+	if u, _ := s.Usage(); u.Blobs != 0 {
+		t.Fatalf("unreferenced blobs survived prune: %+v", u)
+	}
+}
+
+// A store exported (actions, refs, a mount) and imported into another one serves the same
+// action and mount content there; a damaged archive is refused.
+func TestExportImport(t *testing.T) {
+	src := openTestStore(t)
+	key, _ := DigestBytes([]byte("exported step"))
+	if err := src.PutAction(key, "gobuild", []ActionOutput{{Name: "app", Data: []byte("binary")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	refBlob, _ := src.PutBytes([]byte("previous build"))
+	if err := src.SetRef("prev", refBlob); err != nil {
+		t.Fatal(err)
+	}
+	m, err := src.Mount("gomod", Locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, m.Path(), map[string]string{"cache/download/x/@v/list": "v1.0.0\n", "x@v1.0.0/x.go": "package x\n"})
+	if err := m.Release(); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "cache.tar.zst")
+	res, err := src.Export(archive, &ExportOptions{AllMounts: true, Actions: true, Refs: true, ManifestOut: filepath.Join(dir, "manifest.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Actions != 1 || res.Refs != 1 || res.Mounts != 1 || res.Blobs < 2 {
+		t.Fatalf("export %+v", res)
+	}
+
+	dst := openTestStore(t)
+	in, err := dst.Import(archive, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Actions != 1 || in.Mounts != 1 {
+		t.Fatalf("import %+v", in)
+	}
+	act, err := dst.LookupAction("gobuild", key)
+	if err != nil {
+		t.Fatalf("imported action: %v", err)
+	}
+	out := t.TempDir()
+	if err := act.Restore(out, nil); err != nil {
+		t.Fatal(err)
+	}
+	act.Free()
+	if b, _ := os.ReadFile(filepath.Join(out, "app")); string(b) != "binary" {
+		t.Fatalf("restored %q", b)
+	}
+	if r, err := dst.Ref("prev"); err != nil || r != refBlob {
+		t.Fatalf("imported ref %s, %v", r, err)
+	}
+	m2, err := dst.Mount("gomod", Shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(m2.Path(), "x@v1.0.0", "x.go"))
+	m2.Release()
+	if err != nil || string(b) != "package x\n" {
+		t.Fatalf("imported mount file %q, %v", b, err)
+	}
+
+	// A delta export against the first one leaves the unchanged entries out.
+	delta := filepath.Join(dir, "delta.tar.zst")
+	dres, err := src.Export(delta, &ExportOptions{AllMounts: true, Actions: true, Refs: true, Base: filepath.Join(dir, "manifest.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dres.Unchanged == 0 || dres.Blobs != 0 {
+		t.Fatalf("delta export %+v", dres)
+	}
+
+	// A truncated archive is refused without damaging the store.
+	data, _ := os.ReadFile(archive)
+	bad := filepath.Join(dir, "truncated.tar.zst")
+	if err := os.WriteFile(bad, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := openTestStore(t)
+	if _, err := fresh.Import(bad, nil); err == nil {
+		t.Fatal("a truncated archive was imported")
+	}
+	if _, err := fresh.LookupAction("gobuild", key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a failed import left a record: %v", err)
+	}
+	if _, err := fresh.Verify(context.Background(), nil); err != nil {
+		t.Fatalf("store damaged by a failed import: %v", err)
+	}
+}
