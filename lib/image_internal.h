@@ -110,6 +110,22 @@ int ga_layer_build(ga_layer *out, const char *root, const ga_layer_params *param
 int ga_layer_write_tar(goaccel_digest *diff_id, const char *tar_path, const char *root,
                        const ga_layer_params *params);
 
+/* A layer cache record (DIR/layers-v1/<key>.json, or a store action's info): the fields found
+ * and well-formed are flagged; media_type is "" unless it names a layer type. Returns 1 for a
+ * JSON object, 0 otherwise. Fuzzed (fuzz/fuzz_image_cache.c). */
+typedef struct {
+	goaccel_digest digest, diff_id;
+	uint64_t size;
+	int has_digest, has_diff_id, has_size;
+	char media_type[96];
+} ga_layer_record;
+int ga_layer_parse_record(ga_layer_record *out, const char *json, size_t len);
+/* The stat cache file's entries object (a new reference); anything unreadable gives {}. */
+json_t *ga_stat_cache_parse(const char *json, size_t len);
+struct stat;
+/* 1 and the digest when the entry for rel matches st exactly. */
+int ga_stat_cache_lookup(goaccel_digest *out, json_t *cache, const char *rel, const struct stat *st);
+
 /* Resolves the epoch option: GOACCEL_IMAGE_EPOCH_FROM_ENV reads $SOURCE_DATE_EPOCH. */
 int ga_image_epoch(int64_t *out, int64_t opt);
 /* RFC 3339 UTC ("1970-01-01T00:00:00Z") into buf (at least 32 bytes). */

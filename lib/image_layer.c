@@ -480,28 +480,38 @@ static char *stat_cache_path(const char *cache_dir, const char *root)
 	return ga_path_join(cache_dir, name);
 }
 
-static json_t *load_stat_cache(const char *path)
+json_t *ga_stat_cache_parse(const char *json, size_t len)
 {
-	ga_buf b = GA_BUF_INIT;
-	json_t *root = NULL, *entries;
-	if (ga_read_file(&b, path, 64 << 20) == 0)
-		root = json_loadb(b.ptr, b.size, 0, NULL);
-	ga_buf_dispose(&b);
-	goaccel_error_clear();
+	json_t *root = json ? json_loadb(json, len, 0, NULL) : NULL, *entries;
 	entries = root ? json_object_get(root, "entries") : NULL;
-	if (!json_is_object(entries) || json_integer_value(json_object_get(root, "version")) != 1) {
+	if (!json_is_object(entries) || !json_is_integer(json_object_get(root, "version")) ||
+	    json_integer_value(json_object_get(root, "version")) != 1) {
 		json_decref(root);
-		return json_object();
+		return json_object(); /* unreadable: an empty cache, everything is re-hashed */
 	}
 	json_incref(entries);
 	json_decref(root);
 	return entries;
 }
 
+static json_t *load_stat_cache(const char *path)
+{
+	ga_buf b = GA_BUF_INIT;
+	json_t *entries;
+	if (ga_read_file(&b, path, 64 << 20) == 0)
+		entries = ga_stat_cache_parse(b.ptr, b.size);
+	else
+		entries = json_object();
+	ga_buf_dispose(&b);
+	goaccel_error_clear();
+	return entries;
+}
+
 /* [dev, ino, size, mtime_ns, ctime_ns, "hex"] matching st, or 0. */
-static int stat_cache_lookup(goaccel_digest *out, json_t *cache, const char *rel, const struct stat *st)
+int ga_stat_cache_lookup(goaccel_digest *out, json_t *cache, const char *rel, const struct stat *st)
 {
 	json_t *v = json_object_get(cache, rel);
+	const char *hexd;
 	if (!json_is_array(v) || json_array_size(v) != 6)
 		return 0;
 	if (json_integer_value(json_array_get(v, 0)) != (json_int_t)st->st_dev ||
@@ -510,8 +520,8 @@ static int stat_cache_lookup(goaccel_digest *out, json_t *cache, const char *rel
 	    json_integer_value(json_array_get(v, 3)) != ts_ns(&st->st_mtim) ||
 	    json_integer_value(json_array_get(v, 4)) != ts_ns(&st->st_ctim))
 		return 0;
-	return goaccel_digest_parse(out, json_string_value(json_array_get(v, 5)) ?
-	                                         json_string_value(json_array_get(v, 5)) : "") == 0;
+	hexd = json_string_value(json_array_get(v, 5));
+	return hexd && goaccel_digest_parse(out, hexd) == 0;
 }
 
 static int hash_file_at(goaccel_digest *out, int rootfd, const char *rel, const struct stat *st,
@@ -560,7 +570,7 @@ static int content_digests(entry_list *l, const char *cache_dir)
 		json_t *rec;
 		if (!e->rel || !S_ISREG(e->type) || e->hardlink)
 			continue;
-		if (!stat_cache_lookup(&e->content, cache, e->rel, &e->st)) {
+		if (!ga_stat_cache_lookup(&e->content, cache, e->rel, &e->st)) {
 			if ((error = hash_file_at(&e->content, l->rootfd, e->rel, &e->st, l->root)) < 0)
 				break;
 			dirty = 1;
@@ -922,24 +932,50 @@ static const char *layer_media_type(int level)
 	return level > 0 ? GA_MT_OCI_LAYER_GZIP : GA_MT_OCI_LAYER;
 }
 
+static int digest_field(goaccel_digest *out, json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	return v && goaccel_digest_parse(out, v) == 0;
+}
+
+int ga_layer_parse_record(ga_layer_record *out, const char *json, size_t len)
+{
+	json_t *rec = json_loadb(json, len, 0, NULL), *size, *mt;
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		return 0;
+	}
+	out->has_digest = digest_field(&out->digest, rec, "digest");
+	out->has_diff_id = digest_field(&out->diff_id, rec, "diff_id");
+	size = json_object_get(rec, "size");
+	if (json_is_integer(size) && json_integer_value(size) >= 0) {
+		out->size = (uint64_t)json_integer_value(size);
+		out->has_size = 1;
+	}
+	mt = json_object_get(rec, "media_type");
+	if (json_is_string(mt) && ga_oci_media_kind(json_string_value(mt)) == GA_MT_LAYER)
+		snprintf(out->media_type, sizeof(out->media_type), "%s", json_string_value(mt));
+	json_decref(rec);
+	return 1;
+}
+
 /* A hit: the record parses, and its blob exists with the recorded size. */
 static int cache_lookup(ga_layer *out, const char *cache_dir, const goaccel_digest *key, int level)
 {
 	char *rp = record_path(cache_dir, key), *bp = NULL;
 	ga_buf b = GA_BUF_INIT;
-	json_t *rec = NULL;
+	ga_layer_record r;
 	struct stat st;
 	int hit = 0;
 	if (!rp || ga_read_file(&b, rp, 1 << 16) < 0)
 		goto done;
-	if ((rec = json_loadb(b.ptr, b.size, 0, NULL)) == NULL)
+	if (!ga_layer_parse_record(&r, b.ptr, b.size) || !r.has_digest || !r.has_diff_id ||
+	    !r.has_size || strcmp(r.media_type, layer_media_type(level)) != 0)
 		goto done;
-	if (goaccel_digest_parse(&out->digest, json_string_value(json_object_get(rec, "digest")) ?
-	                                               json_string_value(json_object_get(rec, "digest")) : "") < 0 ||
-	    goaccel_digest_parse(&out->diff_id, json_string_value(json_object_get(rec, "diff_id")) ?
-	                                                json_string_value(json_object_get(rec, "diff_id")) : "") < 0)
-		goto done;
-	out->size = (uint64_t)json_integer_value(json_object_get(rec, "size"));
+	out->digest = r.digest;
+	out->diff_id = r.diff_id;
+	out->size = r.size;
 	if ((bp = blob_path_in(cache_dir, &out->digest)) == NULL || stat(bp, &st) < 0 ||
 	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != out->size)
 		goto done;
@@ -949,7 +985,6 @@ static int cache_lookup(ga_layer *out, const char *cache_dir, const goaccel_dige
 	hit = out->media_type != NULL;
 done:
 	goaccel_error_clear();
-	json_decref(rec);
 	ga_buf_dispose(&b);
 	free(rp);
 	free(bp);
@@ -991,7 +1026,7 @@ static int store_lookup(ga_layer *out, const ga_layer_params *p, const goaccel_d
 	goaccel_action *act = NULL;
 	const goaccel_action_output_info *o;
 	const char *info_text;
-	json_t *info = NULL;
+	ga_layer_record r;
 	char *path = NULL;
 	int rc, hit = 0;
 	rc = goaccel_store_action_lookup(&act, p->store, GA_LAYER_ACTION_KIND, key);
@@ -1004,12 +1039,10 @@ static int store_lookup(ga_layer *out, const ga_layer_params *p, const goaccel_d
 	o = goaccel_action_output_count(act) == 1 ? goaccel_action_output_byindex(act, 0) : NULL;
 	info_text = goaccel_action_info(act);
 	if (!o || strcmp(o->name, "layer") != 0 || !info_text ||
-	    (info = json_loads(info_text, 0, NULL)) == NULL ||
-	    !json_is_string(json_object_get(info, "diff_id")) ||
-	    goaccel_digest_parse(&out->diff_id, json_string_value(json_object_get(info, "diff_id"))) < 0 ||
-	    !json_is_string(json_object_get(info, "media_type")) ||
-	    strcmp(json_string_value(json_object_get(info, "media_type")), layer_media_type(p->gzip_level)))
+	    !ga_layer_parse_record(&r, info_text, strlen(info_text)) || !r.has_diff_id ||
+	    strcmp(r.media_type, layer_media_type(p->gzip_level)) != 0)
 		goto done;
+	out->diff_id = r.diff_id;
 	if ((rc = goaccel_store_blob_path(&path, p->store, &o->digest)) < 0)
 		goto done;
 	out->digest = o->digest;
@@ -1025,7 +1058,6 @@ static int store_lookup(ga_layer *out, const ga_layer_params *p, const goaccel_d
 	hit = 1;
 done:
 	goaccel_error_clear();
-	json_decref(info);
 	goaccel_free(path);
 	goaccel_action_free(act);
 	return rc < 0 ? rc : hit;
