@@ -126,8 +126,10 @@ static int create_parent_dir(extract_ctx *ctx, const char *rel)
 {
 	if (mkdirat(ctx->dst_root, rel, 0700) < 0 && errno != EEXIST)
 		return ga_error_os(GOACCEL_ERROR, errno, "%s/%s: mkdir", ctx->dst_display, rel);
+	/* an unprivileged caller cannot give directories away: they stay its own unless it asked
+	 * for strict owners */
 	return add_fixup(ctx, rel, ctx->opts.parent_mode & 07777, ctx->opts.parent_uid,
-	                 ctx->opts.parent_gid, 1, ctx->parent_mtime);
+	                 ctx->opts.parent_gid, ctx->opts.strict_owner, ctx->parent_mtime);
 }
 
 /* Pops the last component of a canonical relative path ("a/b" -> "a", "a" -> ""). */

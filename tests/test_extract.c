@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -386,6 +387,48 @@ static void test_extract__xattrs_and_fifo(void **state)
 	assert_int_equal(lstat_rel(f->dst, "y/pipe").st_mode & 07777, 0640);
 }
 
+/* Without the privilege to chown (a CI runner), the defaults still work: parents and kept
+ * owners stay the caller's; an explicit owner is an error. Runs in a child as nobody. */
+static void test_extract__unprivileged_caller(void **state)
+{
+	fixture *f = *state;
+	pid_t pid;
+	int status;
+	if (geteuid() != 0)
+		skip(); /* already unprivileged: the other tests cover it */
+	tu_write(f->src, "bin/app", "x");
+	assert_int_equal(chmod(f->dst, 0777), 0);
+	assert_int_equal(chmod(f->tmp, 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		goaccel_extract_item item = GOACCEL_EXTRACT_ITEM("bin/app", "/deep/path/app");
+		goaccel_extract_options o = GOACCEL_EXTRACT_OPTIONS_INIT;
+		struct stat st;
+		char *p;
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		if (goaccel_extract(f->dst, f->src, &item, 1, NULL) != 0)
+			_exit(11);
+		p = tu_path(f->dst, "deep/path");
+		if (stat(p, &st) < 0 || st.st_uid != 65534 || (st.st_mode & 07777) != 0755)
+			_exit(12);
+		o.strict_owner = 1;
+		item.dst = "/other/app";
+		if (goaccel_extract(f->dst, f->src, &item, 1, &o) != GOACCEL_ERROR)
+			_exit(13);
+		item.dst = "/third/app";
+		item.uid = 0;
+		item.gid = 0;
+		if (goaccel_extract(f->dst, f->src, &item, 1, NULL) != GOACCEL_ERROR)
+			_exit(14);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_extract__options_init(void **state)
 {
 	goaccel_extract_options o;
@@ -415,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_extract__overwrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extract__readonly_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extract__xattrs_and_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extract__unprivileged_caller, setup, teardown),
 		cmocka_unit_test(test_extract__options_init),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);

@@ -75,16 +75,17 @@ typedef struct {
 	/** Mode of parent directories that have to be created (default 0755). */
 	unsigned int parent_mode;
 	/** Owner of created parent directories (default 0), or GOACCEL_EXTRACT_KEEP to leave them
-	 *  owned by the calling process. */
+	 *  owned by the calling process. A caller without the privilege to chown (not root) keeps
+	 *  them as its own unless strict_owner is set. */
 	int64_t parent_uid;
 	/** Group of created parent directories (default 0), or GOACCEL_EXTRACT_KEEP. */
 	int64_t parent_gid;
 	/** Copy extended attributes (default 1). security.selinux is never copied; attributes the
 	 *  destination file system does not support are skipped. */
 	int xattrs;
-	/** When non-zero, failing to give an entry its *kept* source owner (an unprivileged caller)
-	 *  is an error. Default 0: the entry stays owned by the caller. An owner set explicitly in
-	 *  an item (or parent_uid/gid) must always succeed. */
+	/** When non-zero, failing to give an entry its *kept* source owner, or a created parent its
+	 *  parent_uid/gid (an unprivileged caller), is an error. Default 0: the entry stays owned by
+	 *  the caller. An owner set explicitly in an item must always succeed. */
 	int strict_owner;
 	/** Replace an existing non-directory destination entry (default 1, like COPY). When 0,
 	 *  an existing entry is GOACCEL_EEXISTS. */
