@@ -1,0 +1,7 @@
+module libgoaccel.dev/examples/gobuild
+
+go 1.19
+
+require libgoaccel.dev/go/goaccel v0.0.0
+
+replace libgoaccel.dev/go/goaccel => ../../bindings/go
