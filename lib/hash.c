@@ -60,6 +60,8 @@ struct hdir {
 	hdir *parent;
 	uint64_t dev, ino;
 	unsigned char *hits; /* per-pattern "a parent directory matched" flags */
+	int git_ignored;     /* git ignores this directory; it is walked for its tracked files */
+	ga_gitignore_rules *girules; /* its own .gitignore */
 	hnode **children;
 	size_t nchildren;
 };
@@ -155,6 +157,7 @@ static void dir_free(hdir *d)
 		node_free(d->children[i]);
 	free(d->children);
 	free(d->hits);
+	ga_gitignore_rules_free(d->girules);
 	free(d);
 }
 
@@ -246,9 +249,11 @@ static int enqueue(hctx *ctx, hdir **dirs, size_t nd, hnode **files, size_t nf)
 	if ((error = grow((void **)&ctx->dirq, &ctx->adirq, ctx->ndirq + nd, sizeof(hdir *))) < 0 ||
 	    (error = grow((void **)&ctx->fileq, &ctx->afileq, ctx->nfileq + nf, sizeof(hnode *))) < 0)
 		goto done;
-	memcpy(ctx->dirq + ctx->ndirq, dirs, nd * sizeof(hdir *));
+	if (nd)
+		memcpy(ctx->dirq + ctx->ndirq, dirs, nd * sizeof(hdir *));
 	ctx->ndirq += nd;
-	memcpy(ctx->fileq + ctx->nfileq, files, nf * sizeof(hnode *));
+	if (nf)
+		memcpy(ctx->fileq + ctx->nfileq, files, nf * sizeof(hnode *));
 	ctx->nfileq += nf;
 	if (nd + nf > 1)
 		pthread_cond_broadcast(&ctx->cond);
@@ -472,6 +477,8 @@ typedef struct {
 	size_t nd, ad;
 	hnode **big;
 	size_t nb, ab;
+	const ga_gitignore_rules **gistack; /* .gitignore rules that apply here, deepest first */
+	size_t gidepth;
 } listing;
 
 static void listing_dispose(listing *l, int free_nodes)
@@ -483,6 +490,7 @@ static void listing_dispose(listing *l, int free_nodes)
 	free(l->nodes);
 	free(l->dirs);
 	free(l->big);
+	free(l->gistack);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -491,8 +499,10 @@ static const char *fs_of(const hnode *n)
 	return n->fspath ? n->fspath : n->path;
 }
 
-/* Decides whether an entry is selected; for directories, *hits receives the pattern flags. */
-static int select_entry(hctx *ctx, hdir *parent, hnode *n, int is_dir, int *selected, unsigned char **hits)
+/* Decides whether an entry is selected; for directories, *hits receives the pattern flags and
+ * *git_ignored whether git ignores the directory (walked only for its tracked files). */
+static int select_entry(hctx *ctx, const listing *l, hdir *parent, hnode *n, int is_dir, int *selected,
+                        unsigned char **hits, int *git_ignored)
 {
 	int error, ign = 0;
 	*selected = 1;
@@ -515,8 +525,14 @@ static int select_entry(hctx *ctx, hdir *parent, hnode *n, int is_dir, int *sele
 			free(h);
 	}
 	if (ctx->git) {
-		if ((error = ga_gitignore_check(&ign, ctx->git, n->path, is_dir)) < 0)
+		if ((error = ga_gitignore_check(&ign, git_ignored, ctx->git, l->gistack, l->gidepth, n->path, n->pathlen,
+		                                is_dir, parent->git_ignored, 0)) < 0) {
+			if (hits) {
+				free(*hits);
+				*hits = NULL;
+			}
 			return error;
+		}
 		if (ign) {
 			*selected = 0;
 			if (hits) {
@@ -528,7 +544,8 @@ static int select_entry(hctx *ctx, hdir *parent, hnode *n, int is_dir, int *sele
 	return 0;
 }
 
-static int add_dir_child(hctx *ctx, listing *l, hdir *parent, hnode *n, const struct stat *st, unsigned char *hits)
+static int add_dir_child(hctx *ctx, listing *l, hdir *parent, hnode *n, const struct stat *st, unsigned char *hits,
+                         int git_ignored)
 {
 	hdir *d = calloc(1, sizeof(*d));
 	(void)ctx;
@@ -543,6 +560,7 @@ static int add_dir_child(hctx *ctx, listing *l, hdir *parent, hnode *n, const st
 	d->dev = (uint64_t)st->st_dev;
 	d->ino = (uint64_t)st->st_ino;
 	d->hits = hits;
+	d->git_ignored = git_ignored;
 	if (grow((void **)&l->dirs, &l->ad, l->nd + 1, sizeof(hdir *)) < 0)
 		return GOACCEL_ERROR;
 	l->dirs[l->nd++] = d;
@@ -571,7 +589,7 @@ static int list_entry(hworker *w, listing *l, hdir *d, int dirfd, const char *na
 	size_t dlen = d->self ? d->self->pathlen : 0;
 	struct stat st;
 	hnode *n;
-	int selected, error = 0, is_dir;
+	int selected, error = 0, is_dir, git_ignored = 0;
 	unsigned char *hits = NULL;
 	follow_result fr = FOLLOW_NO;
 	char *target = NULL;
@@ -602,7 +620,7 @@ static int list_entry(hworker *w, listing *l, hdir *d, int dirfd, const char *na
 		}
 	}
 	is_dir = S_ISDIR(st.st_mode);
-	if ((error = select_entry(ctx, d, n, is_dir, &selected, is_dir ? &hits : NULL)) < 0)
+	if ((error = select_entry(ctx, l, d, n, is_dir, &selected, is_dir ? &hits : NULL, &git_ignored)) < 0)
 		goto done;
 	if (!selected) {
 		w->stats.excluded++;
@@ -616,7 +634,7 @@ static int list_entry(hworker *w, listing *l, hdir *d, int dirfd, const char *na
 			error = path_error(ctx, GOACCEL_EINVALID, 0, n->path, "symbolic link cycle");
 			goto done;
 		}
-		error = add_dir_child(ctx, l, d, n, &st, hits);
+		error = add_dir_child(ctx, l, d, n, &st, hits, git_ignored);
 	} else if (S_ISREG(st.st_mode)) {
 		if (fr == FOLLOW_FILE)
 			error = add_file_child(w, l, n, &st, ctx->rootfd, n->fspath);
@@ -655,6 +673,32 @@ static int open_dir(hctx *ctx, hdir *d, int *out)
 	return 0;
 }
 
+/* The .gitignore rules for the entries of d: its own file (read now), its parents', and those of
+ * root's parent directories, deepest first. Not needed inside an ignored directory. */
+static int gitignore_stack(hctx *ctx, listing *l, hdir *d, int fd)
+{
+	const ga_gitignore_rules *const *anc;
+	size_t nanc, depth = 0, i;
+	hdir *p;
+	int error;
+	if (!ctx->git || d->git_ignored)
+		return 0;
+	if ((error = ga_gitignore_load(&d->girules, ctx->git, fd, d->self ? d->self->path : "")) < 0)
+		return error;
+	nanc = ga_gitignore_ancestors(ctx->git, &anc);
+	for (p = d; p; p = p->parent)
+		depth++;
+	if ((l->gistack = calloc(depth + nanc + 1, sizeof(*l->gistack))) == NULL)
+		return ga_error_oom();
+	for (p = d; p; p = p->parent)
+		if (p->girules)
+			l->gistack[l->gidepth++] = p->girules;
+	for (i = nanc; i-- > 0;)
+		if (anc[i])
+			l->gistack[l->gidepth++] = anc[i];
+	return 0;
+}
+
 static int process_dir(hworker *w, hdir *d)
 {
 	hctx *ctx = w->ctx;
@@ -665,8 +709,14 @@ static int process_dir(hworker *w, hdir *d)
 	memset(&l, 0, sizeof(l));
 	if ((error = open_dir(ctx, d, &fd)) < 0)
 		return error;
+	if ((error = gitignore_stack(ctx, &l, d, fd)) < 0) {
+		close(fd);
+		listing_dispose(&l, 1);
+		return error;
+	}
 	if ((dh = fdopendir(fd)) == NULL) {
 		close(fd);
+		listing_dispose(&l, 1);
 		return path_error(ctx, GOACCEL_ERROR, errno, d->self ? d->self->path : "", "opendir");
 	}
 	w->stats.dirs++;
@@ -916,7 +966,8 @@ static int write_cache(hctx *ctx, const char *path, recvec *v)
 		if (!racy)
 			all.recs[all.n++] = *r;
 	}
-	memcpy(all.recs + all.n, v->recs, v->n * sizeof(*v->recs));
+	if (v->n)
+		memcpy(all.recs + all.n, v->recs, v->n * sizeof(*v->recs));
 	all.n += v->n;
 	if ((error = ga_statcache_serialize(&buf, all.recs, all.n, ctx->stamp_ns)) < 0)
 		goto done;
@@ -1064,6 +1115,7 @@ int goaccel_hash_tree(goaccel_digest *out, goaccel_manifest **manifest_out, cons
 		}
 		top->dev = (uint64_t)st.st_dev;
 		top->ino = (uint64_t)st.st_ino;
+		top->git_ignored = ga_gitignore_root_ignored(ctx.git);
 		if ((error = enqueue(&ctx, &top, 1, NULL, 0)) < 0 ||
 		    (error = run_pool(&ctx, thread_count(opts))) < 0)
 			goto done;
@@ -1223,8 +1275,9 @@ int goaccel_hash_paths(goaccel_digest *out, goaccel_manifest **manifest_out, con
 			error = GOACCEL_ERROR;
 			goto done;
 		}
+		n++;
 		if ((error = check_parent(&ctx, sorted[i], &last_ok)) < 0 ||
-		    (error = prepare_path(&w, nodes[n++], &big, &nb, &ab)) < 0)
+		    (error = prepare_path(&w, nodes[n - 1], &big, &nb, &ab)) < 0)
 			goto done;
 	}
 	if ((error = enqueue(&ctx, NULL, 0, big, nb)) < 0 || (error = run_pool(&ctx, thread_count(opts))) < 0)

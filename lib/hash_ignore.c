@@ -45,13 +45,18 @@ typedef struct {
 	size_t ntoks;
 	crange *ranges;
 	size_t nranges;
-	/* Necessary conditions checked before running the NFA. */
+	int type; /* how patternmatcher matches it: M_EXACT, M_PREFIX, M_SUFFIX or M_REGEXP */
+	/* Necessary conditions checked before running the NFA (M_REGEXP only). */
 	size_t prefix_len; /* literal bytes every match starts with */
 	size_t suffix_len; /* literal bytes every match ends with */
-	int literal;       /* the whole pattern is literal: compare bytes */
-	char *lit;         /* the unescaped literal text when literal */
-	size_t litlen;
+	char *lit;         /* those bytes: the prefix, then the suffix */
+	size_t litlen;     /* where the suffix starts in lit */
 } pattern;
+
+/* patternmatcher's match types: its compile() picks one while scanning the pattern, and only
+ * M_REGEXP goes through a regular expression (with RE2's rules: '.' does not match a newline,
+ * bytes that are not UTF-8 read as U+FFFD). */
+enum { M_EXACT, M_PREFIX, M_SUFFIX, M_REGEXP };
 
 struct ga_ignore {
 	pattern *pats;
@@ -244,8 +249,9 @@ static int compile(pattern *p, const char *source, size_t line)
 {
 	const unsigned char *s = (const unsigned char *)p->text;
 	size_t len = p->textlen, i = 0, talloc = 0, ralloc = 0, w;
-	int rc;
+	int rc, type = M_EXACT;
 	while (i < len) {
+		int first = i == 0;
 		tok t;
 		memset(&t, 0, sizeof(t));
 		if (s[i] == '*') {
@@ -254,19 +260,30 @@ static int compile(pattern *p, const char *source, size_t line)
 				i++;
 				if (i < len && s[i] == '/')
 					i++;
-				t.kind = i == len ? T_DSTAR_END : T_DSTAR_SLASH;
+				if (i == len) {
+					t.kind = T_DSTAR_END;
+					type = type == M_EXACT ? M_PREFIX : M_REGEXP;
+				} else {
+					t.kind = T_DSTAR_SLASH;
+					type = M_REGEXP;
+				}
+				if (first)
+					type = M_SUFFIX;
 			} else {
 				t.kind = T_STAR;
+				type = M_REGEXP;
 			}
 		} else if (s[i] == '?') {
 			i++;
 			t.kind = T_QUEST;
+			type = M_REGEXP;
 		} else if (s[i] == '[') {
 			i++;
 			if ((rc = compile_class(p, &ralloc, s, len, &i, &t)) == -2)
 				return GOACCEL_ERROR;
 			if (rc < 0)
 				return bad_pattern(source, line, "syntax error in pattern (character class)");
+			type = M_REGEXP;
 		} else if (s[i] == '\\') {
 			i++;
 			if (i == len)
@@ -274,7 +291,10 @@ static int compile(pattern *p, const char *source, size_t line)
 			t.kind = T_LIT;
 			t.rune = ga_hash_utf8_next(s + i, len - i, &w);
 			i += w;
+			type = M_REGEXP;
 		} else {
+			if (s[i] == ']')
+				type = M_REGEXP;
 			t.kind = T_LIT;
 			t.rune = ga_hash_utf8_next(s + i, len - i, &w);
 			i += w;
@@ -282,6 +302,7 @@ static int compile(pattern *p, const char *source, size_t line)
 		if (push_tok(p, &talloc, &t) < 0)
 			return GOACCEL_ERROR;
 	}
+	p->type = type;
 	return 0;
 }
 
@@ -313,29 +334,31 @@ static size_t rune_encode(char *out, uint32_t r)
 	return 4;
 }
 
-/* Literal runs at both ends let most non-matching paths be rejected with a memcmp. */
+/* RE2 reads a byte that is not UTF-8 as U+FFFD, in the pattern and in the path alike. */
+static uint32_t re2_rune(uint32_t r)
+{
+	return r >= RUNE_INVALID_BASE ? 0xfffd : r;
+}
+
+/* Literal runs at both ends of a M_REGEXP pattern let most non-matching paths be rejected with
+ * a memcmp. Not when a literal is U+FFFD, which also matches any invalid byte. */
 static int analyse(pattern *p)
 {
 	size_t i, j, n = 0;
-	for (i = 0; i < p->ntoks && p->toks[i].kind == T_LIT; i++)
-		;
-	/* the literal text of the leading run (unescaped) */
+	if (p->type != M_REGEXP)
+		return 0;
+	for (i = 0; i < p->ntoks; i++)
+		if (p->toks[i].kind == T_LIT && re2_rune(p->toks[i].rune) == 0xfffd)
+			return 0;
 	if ((p->lit = malloc(4 * p->ntoks + 1)) == NULL)
 		return ga_error_oom();
-	for (j = 0; j < i; j++)
-		n += rune_encode(p->lit + n, p->toks[j].rune);
-	p->prefix_len = n;
-	p->literal = i == p->ntoks;
-	if (p->literal) {
-		p->litlen = n;
-		return 0;
-	}
-	/* trailing literal run: stored after the prefix in lit */
-	for (j = p->ntoks; j > 0 && p->toks[j - 1].kind == T_LIT; j--)
-		;
-	p->litlen = n;
-	for (i = j; i < p->ntoks; i++)
+	for (i = 0; i < p->ntoks && p->toks[i].kind == T_LIT; i++)
 		n += rune_encode(p->lit + n, p->toks[i].rune);
+	p->prefix_len = p->litlen = n;
+	for (j = p->ntoks; j > i && p->toks[j - 1].kind == T_LIT; j--)
+		;
+	for (; j < p->ntoks; j++)
+		n += rune_encode(p->lit + n, p->toks[j].rune);
 	p->suffix_len = n - p->litlen;
 	return 0;
 }
@@ -399,7 +422,7 @@ static int nfa_match(const pattern *p, const unsigned char *s, size_t len)
 	add(p, cur, 0);
 	for (i = 0; i < len;) {
 		size_t w;
-		uint32_t r = ga_hash_utf8_next(s + i, len - i, &w);
+		uint32_t r = re2_rune(ga_hash_utf8_next(s + i, len - i, &w));
 		int any = 0;
 		memset(next, 0, nstates);
 		for (st = 0; st + 1 < nstates; st++) {
@@ -407,16 +430,16 @@ static int nfa_match(const pattern *p, const unsigned char *s, size_t len)
 			if (!cur[st])
 				continue;
 			t = &p->toks[st / 2];
-			if (st % 2) { /* inside the ".* then slash" part */
-				add(p, next, st);
+			if (st % 2) { /* inside the ".* then slash" part; RE2's '.' stops at a newline */
 				if (r == '/')
-					add(p, next, st + 1);
-				any = 1;
+					add(p, next, st + 1), any = 1;
+				if (r != '\n')
+					add(p, next, st), any = 1;
 				continue;
 			}
 			switch (t->kind) {
 			case T_LIT:
-				if (r == t->rune)
+				if (r == re2_rune(t->rune))
 					add(p, next, st + 2), any = 1;
 				break;
 			case T_QUEST:
@@ -432,7 +455,8 @@ static int nfa_match(const pattern *p, const unsigned char *s, size_t len)
 					add(p, next, st), any = 1;
 				break;
 			case T_DSTAR_END:
-				add(p, next, st), any = 1;
+				if (r != '\n')
+					add(p, next, st), any = 1;
 				break;
 			default:
 				break;
@@ -453,14 +477,26 @@ static int nfa_match(const pattern *p, const unsigned char *s, size_t len)
 
 static int pattern_match(const pattern *p, const char *path, size_t len)
 {
-	if (p->literal)
-		return len == p->litlen && memcmp(path, p->lit, len) == 0;
+	switch (p->type) {
+	case M_EXACT:
+		return len == p->textlen && memcmp(path, p->text, len) == 0;
+	case M_PREFIX: /* "abc**": the text before the stars */
+		return len >= p->textlen - 2 && memcmp(path, p->text, p->textlen - 2) == 0;
+	case M_SUFFIX: { /* "**abc": the text after the stars, and "**\/abc" matches "abc" too */
+		const char *suffix = p->text + 2;
+		size_t n = p->textlen - 2;
+		if (len >= n && memcmp(path + len - n, suffix, n) == 0)
+			return 1;
+		return n > 0 && suffix[0] == '/' && len == n - 1 && memcmp(path, suffix + 1, n - 1) == 0;
+	}
+	default:
+		break;
+	}
 	if (len < p->prefix_len + p->suffix_len)
 		return 0;
-	if (p->prefix_len && (len < p->prefix_len || memcmp(path, p->lit, p->prefix_len) != 0))
+	if (p->prefix_len && memcmp(path, p->lit, p->prefix_len) != 0)
 		return 0;
-	if (p->suffix_len &&
-	    (len < p->suffix_len || memcmp(path + len - p->suffix_len, p->lit + p->litlen, p->suffix_len) != 0))
+	if (p->suffix_len && memcmp(path + len - p->suffix_len, p->lit + p->litlen, p->suffix_len) != 0)
 		return 0;
 	return nfa_match(p, (const unsigned char *)path, len);
 }
@@ -516,6 +552,11 @@ int ga_ignore_add_pattern(ga_ignore *ig, const char *text, size_t len, const cha
 	if (p.textlen > 1 && p.text[0] == '/')
 		memmove(p.text, p.text + 1, --p.textlen);
 	p.text[p.textlen] = '\0';
+	/* patternmatcher cleans "!" + pattern once more, which turns "!/" into "!" */
+	if (exclusion && p.textlen == 1 && p.text[0] == '/') {
+		error = bad_pattern(source, line, "illegal exclusion pattern: \"!\"");
+		goto done;
+	}
 	p.exclusion = exclusion;
 	if ((error = compile(&p, source, line)) < 0 || (error = analyse(&p)) < 0)
 		goto done;
@@ -580,9 +621,11 @@ int ga_ignore_pattern_matches(const ga_ignore *ig, size_t index, const char *pat
 	return pattern_match(&ig->pats[index], path, len);
 }
 
-/* The decision for a path whose per-pattern "a parent matched" flags are known. When hits_out is
- * given every pattern is evaluated (the caller needs them for the children); otherwise patterns
- * that cannot change the outcome are skipped, as patternmatcher does. */
+/* The decision for one path, exactly as BuildKit's walker makes it (fsutil's filterFS.Walk with
+ * patternmatcher's MatchesUsingParentResults): a pattern that matched the parent directory counts
+ * as matching; otherwise it is only evaluated when it could change the running result (a
+ * re-include while excluded, an exclude while not), and then against the path itself. hits_out
+ * records which patterns counted as matching, for the children of a directory. */
 static int evaluate(const ga_ignore *ig, const char *path, size_t len, const unsigned char *parent_hits,
                     unsigned char *hits_out)
 {
@@ -590,14 +633,17 @@ static int evaluate(const ga_ignore *ig, const char *path, size_t len, const uns
 	int matched = 0;
 	for (i = 0; i < ig->count; i++) {
 		const pattern *p = &ig->pats[i];
-		int m;
-		if (!hits_out && p->exclusion != matched)
-			continue;
-		m = (parent_hits && parent_hits[i]) || pattern_match(p, path, len);
+		int m = parent_hits && parent_hits[i];
+		if (!m) {
+			if (p->exclusion != matched) {
+				if (hits_out)
+					hits_out[i] = 0;
+				continue;
+			}
+			m = pattern_match(p, path, len);
+		}
 		if (hits_out)
 			hits_out[i] = (unsigned char)m;
-		if (p->exclusion != matched)
-			continue;
 		if (m)
 			matched = !p->exclusion;
 	}
@@ -633,17 +679,38 @@ int ga_ignore_excluded(const ga_ignore *ig, const char *path, size_t len)
 	return result;
 }
 
+/* fsutil's patternWithoutTrailingGlob: the text without a trailing slash-star-star, then slash-star. */
+static size_t trimmed_len(const pattern *p)
+{
+	size_t n = p->textlen;
+	if (n >= 3 && memcmp(p->text + n - 3, "/**", 3) == 0)
+		n -= 3;
+	if (n >= 2 && memcmp(p->text + n - 2, "/*", 2) == 0)
+		n -= 2;
+	return n;
+}
+
 int ga_ignore_can_skip_dir(const ga_ignore *ig, const char *path, size_t len)
 {
 	size_t i;
-	if (!ig)
+	if (!ig || !ig->has_exclusions)
 		return 1;
+	/* With a re-include that has glob characters (after the trailing glob is trimmed) anything
+	 * below could come back: BuildKit then walks every excluded directory. */
 	for (i = 0; i < ig->count; i++) {
 		const pattern *p = &ig->pats[i];
+		size_t n = trimmed_len(p), j;
 		if (!p->exclusion)
 			continue;
-		if (p->textlen >= len && memcmp(p->text, path, len) == 0 &&
-		    (p->textlen == len || p->text[len] == '/'))
+		for (j = 0; j < n; j++)
+			if (strchr("*[]?^\\", p->text[j]))
+				return 0;
+	}
+	/* Otherwise only a re-include whose text lies below the directory keeps it. */
+	for (i = 0; i < ig->count; i++) {
+		const pattern *p = &ig->pats[i];
+		size_t n = trimmed_len(p);
+		if (p->exclusion && n >= len && memcmp(p->text, path, len) == 0 && (n == len || p->text[len] == '/'))
 			return 0;
 	}
 	return 1;

@@ -58,7 +58,7 @@ static char escape_fallback[] = "?";
 char *ga_hash_escape(const char *s)
 {
 	ga_buf buf = GA_BUF_INIT;
-	if (!s || ga_hash_put_escaped(&buf, s, strlen(s)) < 0 || ga_buf_grow(&buf, 1) < 0) {
+	if (!s || ga_hash_put_escaped(&buf, s, strlen(s)) < 0 || ga_buf_put(&buf, "", 0) < 0) {
 		ga_buf_dispose(&buf);
 		return escape_fallback;
 	}

@@ -610,14 +610,25 @@ static void test_hash__dockerignore_matching(void **state)
 		{" # not a comment", "# not a comment", 1}, /* only a '#' in column one starts a comment */
 		{"\xef\xbb\xbf" "bom.txt", "bom.txt", 1},
 		{"dir\n!dir/keep", "dir/keep", 0},
+		{"a/x\n!a", "a/x", 1}, /* BuildKit: "!a" was not evaluated for the directory a */
+		{"a\n!a\na/x", "a/x", 1},
+		{"a\n!a/x\n!a", "a/x", 0},
 		{"dir\n!dir/keep", "dir/other", 1},
 		{"*.o\n! keep.o", "keep.o", 0},
 		{"new\nline", "new\nline", 0},
 		{"a*b", "a/b", 0},
 		{"a**b", "a/x/b", 1},
 		{"x/**/**", "x/y/z", 1},
-		{"\xff*", "\xff\xfe", 1}, /* bytes that are not UTF-8 */
-		{"\xff*", "\xfe", 0},
+		{"\xff*", "\xff\xfe", 1}, /* bytes that are not UTF-8 ... */
+		{"\xff*", "\xfe", 1},      /* ... read as U+FFFD, as in Go's regexp */
+		{"\xff", "\xfe", 0},       /* but a pattern without wildcards compares bytes */
+		{"**.log", "a/b.log", 1},   /* a leading ** with plain text after it is a suffix */
+		{"**.log", "b.log", 1},
+		{"**/b.log", "b.log", 1},
+		{"a/**/b", "a/x\ny/b", 0}, /* ** does not cross a newline (RE2's '.') */
+		{"a/*/b", "a/x\ny/b", 1},  /* but * does */
+		{"a**", "ab/c", 1},
+		{"a/**", "a/x\ny", 1},     /* a prefix match compares bytes */
 	};
 	size_t i;
 	(void)state;
@@ -629,7 +640,7 @@ static void test_hash__dockerignore_matching(void **state)
 
 static void test_hash__dockerignore_bad_patterns(void **state)
 {
-	static const char *bad[] = {"!", "[", "a[b", "[]", "[z-a]", "x\\", "[a-]", "[-a]", "ok\n  !  \n"};
+	static const char *bad[] = {"!", "[", "a[b", "[]", "[z-a]", "x\\", "[a-]", "[-a]", "ok\n  !  \n", "!/", "! //"};
 	size_t i;
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -663,12 +674,34 @@ static void test_hash__patterns_select_entries(void **state)
 	opts.stats = &st;
 	m = manifest_of(tree, &opts);
 	paths = paths_of(m);
-	/* out/ is walked because "!out/keep.txt" starts with "out/"; keepdir/ is skipped (BuildKit's
-	 * rule: "!**\/keep" does not start with "keepdir/"), the FIFO in out/ is excluded. */
-	assert_string_equal(paths, "a.go\ndocs/keep.md\nout/keep.txt\n");
+	/* "!**\/keep" has glob characters, so (as in BuildKit) excluded directories are walked and
+	 * keepdir/x/keep comes back; the FIFO in out/ is excluded before its type matters. */
+	assert_string_equal(paths, "a.go\ndocs/keep.md\nkeepdir/x/keep\nout/keep.txt\n");
 	assert_true(st.excluded >= 5);
 	free(paths);
 	goaccel_manifest_free(m);
+	/* re-includes without glob characters: an excluded directory is walked only when a
+	 * re-include lies below it, so build/deep is never opened */
+	{
+		const char *two[] = {"build", "!build/keep.txt"};
+		goaccel_hash_options o2 = GOACCEL_HASH_OPTIONS_INIT;
+		char *t2 = tu_path(dir, "t2");
+		assert_int_equal(tu_sh("mkdir -p '%s/build/deep/er' && cd '%s' && touch build/keep.txt build/x "
+		                       "build/deep/er/f main.go && chmod 000 build/deep",
+		                       t2, t2),
+		                 0);
+		o2.exclude = two;
+		o2.exclude_count = 2;
+		o2.stats = &st;
+		m = manifest_of(t2, &o2);
+		paths = paths_of(m);
+		assert_string_equal(paths, "build/keep.txt\nmain.go\n");
+		assert_int_equal(st.dirs, 2); /* the root and build/ */
+		free(paths);
+		goaccel_manifest_free(m);
+		assert_int_equal(tu_sh("chmod 755 '%s/build/deep'", t2), 0);
+		free(t2);
+	}
 	/* a missing ignore file, a bad pattern */
 	{
 		goaccel_digest d;
@@ -731,10 +764,11 @@ static void test_hash__gitignore_matches_git(void **state)
 	assert_int_equal(
 		tu_sh("set -e; export " GIT_ENV "; mkdir -p '%s' && cd '%s' && git init -q . && "
 		      "printf '*.log\\nbuild/\\n!important.log\\n/rootonly.txt\\ndocs/*.md\\n!docs/keep.md\\nvendor/\\n"
-		      "**/gen/*.pb\\n' > .gitignore && "
+		      "**/gen/*.pb\\n!other.go\\nlinkdir/\\n[Cc]ase.txt\\n' > .gitignore && "
+		      "mkdir realdir && ln -s realdir linkdir && touch realdir/r case.txt Case.txt CASE.txt && "
 		      "mkdir -p build sub/local docs/sub vendor a/gen sub/gen && "
 		      "touch a.log important.log rootonly.txt sub/rootonly.txt build/out.o 'a b.txt' && "
-		      "printf '*.tmp\\n!keep.tmp\\nlocal/\\n' > sub/.gitignore && "
+		      "printf '*.tmp\\n!keep.tmp\\nlocal/\\n!sublog.log\\n' > sub/.gitignore && touch sub/sublog.log && "
 		      "touch sub/x.tmp sub/keep.tmp sub/local/f sub/main.go docs/a.md docs/keep.md docs/sub/b.md && "
 		      "printf 'secret.txt\\n' >> .git/info/exclude && touch secret.txt sub/secret.txt && "
 		      "touch tracked.log vendor/keep.go vendor/other.go a/gen/x.pb sub/gen/y.pb sub/gen/y.go && "
@@ -924,7 +958,11 @@ static void test_hash__manifest_round_trip(void **state)
 	assert_null(goaccel_manifest_entry_byindex(m, 99));
 	assert_null(goaccel_manifest_entry_bypath(m, "nope"));
 	assert_int_equal(goaccel_manifest_entry_bypath(m, "exe")->exec, 1);
-	assert_int_equal(goaccel_manifest_load(&l, "/nonexistent/m.json"), GOACCEL_ENOTFOUND);
+	{
+		goaccel_manifest *none = NULL;
+		assert_int_equal(goaccel_manifest_load(&none, "/nonexistent/m.json"), GOACCEL_ENOTFOUND);
+		assert_null(none);
+	}
 	goaccel_manifest_free(NULL);
 	goaccel_free(json);
 	goaccel_free(json2);

@@ -37,16 +37,41 @@ int ga_ignore_can_skip_dir(const ga_ignore *ig, const char *path, size_t len);
 /* Matches one pattern (already normalised) against a whole path; for tests and fuzzing. */
 int ga_ignore_pattern_matches(const ga_ignore *ig, size_t index, const char *path, size_t len);
 
-/* ---- .gitignore through libgit2 (lib/hash_gitignore.c) --------------------------------------- */
+/* ---- .gitignore rules (lib/hash_gitignore.c) ---------------------------------------------- */
 
 typedef struct ga_gitignore ga_gitignore;
+typedef struct ga_gitignore_rules ga_gitignore_rules;
 
-/* Opens the repository containing root_real (an absolute path without symbolic links). *out is
- * NULL (and 0 returned) when there is none. Thread-safe afterwards (calls are serialised). */
+/* git's wildmatch: pathname = WM_PATHNAME ('*', '?', '[...]' do not match '/'; '**' as a whole
+ * component matches any number of directories), icase = WM_CASEFOLD. 1 on a match. */
+int ga_gitignore_wildmatch(const char *pattern, size_t plen, const char *text, size_t tlen, int pathname, int icase);
+/* Parses an ignore file's content; base is its directory relative to the work tree ("" or
+ * "dir/"). Never fails on content (git accepts any line); GOACCEL_ERROR when out of memory. */
+int ga_gitignore_rules_parse(ga_gitignore_rules **out, const char *data, size_t len, const char *base);
+/* The last pattern of the list matching the work-tree-relative path: 1 = ignore, 0 = a negative
+ * pattern (not ignored), -1 = no pattern matches. */
+int ga_gitignore_rules_match(const ga_gitignore_rules *r, const char *path, size_t len, int is_dir, int icase);
+void ga_gitignore_rules_free(ga_gitignore_rules *r);
+
+/* Opens the repository containing root_real (an absolute path without symbolic links), reads
+ * .git/info/exclude, core.excludesFile (the repository's own configuration only, unless
+ * global_excludes) and the .gitignore files of root's parent directories. *out is NULL (and 0
+ * returned) when root is not inside a work tree. Thread-safe afterwards. */
 int ga_gitignore_open(ga_gitignore **out, const char *root_real, int global_excludes);
-/* *ignored = 1 if git ignores the root-relative path (and it is not tracked). For a directory,
- * *ignored = 1 only if nothing below it is tracked either. */
-int ga_gitignore_check(int *ignored, ga_gitignore *gi, const char *relpath, int is_dir);
+/* Reads the .gitignore of a directory (open as dirfd; relpath relative to root, "" for root). */
+int ga_gitignore_load(ga_gitignore_rules **out, ga_gitignore *gi, int dirfd, const char *relpath);
+/* 1 if root itself or one of its parent directories is ignored (only tracked files count). */
+int ga_gitignore_root_ignored(const ga_gitignore *gi);
+/* The .gitignore rules of root's parent directories, top first (entries may be NULL). */
+size_t ga_gitignore_ancestors(const ga_gitignore *gi, const ga_gitignore_rules *const **out);
+/* Decides a path: stack holds the rules of its directory and each parent, deepest first (NULL
+ * entries allowed). *ignored = 1 if git ignores it and it is not tracked. A directory that is
+ * ignored but holds tracked files is walked: *dir_ignored is set instead, and its children are
+ * then checked with parent_ignored (nothing below an ignored directory is re-included).
+ * relpath is relative to root, or to the work tree if path_is_workdir_relative. */
+int ga_gitignore_check(int *ignored, int *dir_ignored, ga_gitignore *gi, const ga_gitignore_rules *const *stack,
+                       size_t depth, const char *relpath, size_t len, int is_dir, int parent_ignored,
+                       int path_is_workdir_relative);
 void ga_gitignore_free(ga_gitignore *gi);
 
 /* ---- the stat cache (lib/hash_statcache.c) --------------------------------------------------- */
