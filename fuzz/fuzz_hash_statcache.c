@@ -14,19 +14,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	ga_statcache sc;
 	ga_buf buf = GA_BUF_INIT;
-	size_t i;
+	ga_statcache_rec *recs;
+	size_t i, hint = 0;
 	int rc = ga_statcache_parse(&sc, data, size);
 	if (rc < 0) {
 		if (rc != GOACCEL_ECORRUPT && rc != GOACCEL_EVERSION && rc != GOACCEL_ERROR)
 			abort();
 		return 0;
 	}
-	for (i = 0; i < sc.count; i++)
-		if (ga_statcache_find(&sc, sc.recs[i].dev, sc.recs[i].ino) != &sc.recs[i])
+	recs = calloc(sc.count + 1, sizeof(*recs));
+	if (!recs)
+		abort();
+	for (i = 0; i < sc.count; i++) {
+		ga_statcache_rec found;
+		ga_statcache_get(&sc, i, &recs[i]);
+		if (!ga_statcache_find(&sc, recs[i].dev, recs[i].ino, &found, (i % 2) ? &hint : NULL) || found.size != recs[i].size ||
+		    found.mtime_ns != recs[i].mtime_ns || found.ctime_ns != recs[i].ctime_ns ||
+		    found.mode != recs[i].mode || goaccel_digest_cmp(&found.digest, &recs[i].digest) != 0)
 			abort();
-	if (ga_statcache_serialize(&buf, sc.recs, sc.count, sc.stamp_ns) < 0 || buf.size != size ||
+	}
+	if (ga_statcache_serialize(&buf, recs, sc.count, sc.stamp_ns) < 0 || buf.size != size ||
 	    memcmp(buf.ptr, data, size) != 0)
 		abort();
+	free(recs);
 	ga_buf_dispose(&buf);
 	ga_statcache_dispose(&sc);
 	return 0;

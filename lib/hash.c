@@ -96,9 +96,13 @@ typedef struct {
 typedef struct {
 	hctx *ctx;
 	EVP_MD_CTX *md;
-	unsigned char *buf;
+	unsigned char *buf;  /* file reads */
+	char *dents;         /* directory reads (getdents64) */
+	size_t cache_hint;   /* where the last stat cache lookup landed */
 	goaccel_hash_stats stats;
 } hworker;
+
+#define DENTS_SIZE (64 * 1024)
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
@@ -165,22 +169,23 @@ static void node_free(hnode *n)
 {
 	if (!n)
 		return;
-	free(n->path);
 	free(n->fspath);
 	free(n->link_target);
 	dir_free(n->dir);
 	free(n);
 }
 
+/* One allocation holds the node and its path. */
 static hnode *node_new(const char *parent, size_t plen, const char *name, size_t nlen)
 {
-	hnode *n = calloc(1, sizeof(*n));
 	size_t off = plen ? plen + 1 : 0;
-	if (!n || (n->path = malloc(off + nlen + 1)) == NULL) {
-		free(n);
+	hnode *n = malloc(sizeof(*n) + off + nlen + 1);
+	if (!n) {
 		ga_error_oom();
 		return NULL;
 	}
+	memset(n, 0, sizeof(*n));
+	n->path = (char *)(n + 1);
 	if (plen) {
 		memcpy(n->path, parent, plen);
 		n->path[plen] = '/';
@@ -290,18 +295,12 @@ static int hash_file(hworker *w, hnode *n, int dirfd, const char *name)
 	uint64_t total = 0;
 	unsigned int dlen = 0;
 	int fd, error = 0;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)) < 0) {
+	/* O_NONBLOCK: should the file have been replaced by a FIFO, opening it must not hang. One
+	 * fstat after reading suffices: any change since the listing's lstat shows there. */
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
 			return path_error(ctx, GOACCEL_ECHANGED, 0, n->path, "vanished or was replaced while hashing");
 		return path_error(ctx, GOACCEL_ERROR, errno, n->path, "open");
-	}
-	if (fstat(fd, &st) < 0) {
-		error = path_error(ctx, GOACCEL_ERROR, errno, n->path, "stat");
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode) || !same_file_state(&st, n)) {
-		error = path_error(ctx, GOACCEL_ECHANGED, 0, n->path, "changed while hashing");
-		goto done;
 	}
 	if (n->size > INLINE_MAX)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -315,6 +314,8 @@ static int hash_file(hworker *w, hnode *n, int dirfd, const char *name)
 		ssize_t r = read(fd, w->buf, left < READ_CHUNK ? (size_t)left : READ_CHUNK);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EAGAIN)
+			break; /* not a regular file any more: the fstat below says so */
 		if (r < 0) {
 			error = path_error(ctx, GOACCEL_ERROR, errno, n->path, "read");
 			goto done;
@@ -335,7 +336,7 @@ static int hash_file(hworker *w, hnode *n, int dirfd, const char *name)
 		error = path_error(ctx, GOACCEL_ERROR, errno, n->path, "stat");
 		goto done;
 	}
-	if (total != n->size || !same_file_state(&st, n)) {
+	if (total != n->size || !S_ISREG(st.st_mode) || !same_file_state(&st, n)) {
 		error = path_error(ctx, GOACCEL_ECHANGED, 0, n->path, "changed size or content while being hashed");
 		goto done;
 	}
@@ -351,13 +352,13 @@ done:
 static int cached(hworker *w, hnode *n)
 {
 	hctx *ctx = w->ctx;
-	const ga_statcache_rec *rec;
+	ga_statcache_rec rec;
 	int racy = 0;
 	if (!ctx->use_cache)
 		return 0;
-	rec = ga_statcache_find(&ctx->cache, n->dev, n->ino);
-	if (rec && ga_statcache_valid(&ctx->cache, rec, n->size, n->mtime_ns, n->ctime_ns, n->mode, &racy)) {
-		n->digest = rec->digest;
+	if (ga_statcache_find(&ctx->cache, n->dev, n->ino, &rec, &w->cache_hint) &&
+	    ga_statcache_valid(&ctx->cache, &rec, n->size, n->mtime_ns, n->ctime_ns, n->mode, &racy)) {
+		n->digest = rec.digest;
 		n->known = 1;
 		w->stats.cache_hits++;
 		return 1;
@@ -699,45 +700,43 @@ static int gitignore_stack(hctx *ctx, listing *l, hdir *d, int fd)
 	return 0;
 }
 
+/* Lists a directory with getdents64 on the descriptor open_dir returned (no DIR stream: that
+ * would cost an fstat and fcntl per directory). */
 static int process_dir(hworker *w, hdir *d)
 {
 	hctx *ctx = w->ctx;
+	const char *dname = d->self ? d->self->path : "";
 	listing l;
-	DIR *dh = NULL;
-	struct dirent *de;
 	int fd, error;
 	memset(&l, 0, sizeof(l));
 	if ((error = open_dir(ctx, d, &fd)) < 0)
 		return error;
-	if ((error = gitignore_stack(ctx, &l, d, fd)) < 0) {
-		close(fd);
-		listing_dispose(&l, 1);
-		return error;
-	}
-	if ((dh = fdopendir(fd)) == NULL) {
-		close(fd);
-		listing_dispose(&l, 1);
-		return path_error(ctx, GOACCEL_ERROR, errno, d->self ? d->self->path : "", "opendir");
-	}
+	if ((error = gitignore_stack(ctx, &l, d, fd)) < 0)
+		goto done;
 	w->stats.dirs++;
 	for (;;) {
-		errno = 0;
-		if ((de = readdir(dh)) == NULL) {
-			if (errno) {
-				error = path_error(ctx, GOACCEL_ERROR, errno, d->self ? d->self->path : "", "readdir");
-				goto done;
-			}
-			break;
-		}
-		if (de->d_name[0] == '.' &&
-		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+		ssize_t n = getdents64(fd, w->dents, DENTS_SIZE), off;
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (strcmp(de->d_name, ".git") == 0) {
-			w->stats.excluded++;
-			continue;
-		}
-		if ((error = list_entry(w, &l, d, dirfd(dh), de->d_name)) < 0)
+		if (n < 0) {
+			error = path_error(ctx, GOACCEL_ERROR, errno, dname, "reading directory");
 			goto done;
+		}
+		if (n == 0)
+			break;
+		for (off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(w->dents + off);
+			const char *name = de->d_name;
+			off += de->d_reclen;
+			if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+				continue;
+			if (strcmp(name, ".git") == 0) {
+				w->stats.excluded++;
+				continue;
+			}
+			if ((error = list_entry(w, &l, d, fd, name)) < 0)
+				goto done;
+		}
 	}
 	if (l.n)
 		qsort(l.nodes, l.n, sizeof(hnode *), child_cmp);
@@ -748,7 +747,7 @@ static int process_dir(hworker *w, hdir *d)
 	error = enqueue(ctx, l.dirs, l.nd, l.big, l.nb);
 done:
 	listing_dispose(&l, 1);
-	closedir(dh);
+	close(fd);
 	return error;
 }
 
@@ -810,7 +809,7 @@ static int worker_init(hworker *w, hctx *ctx)
 	w->ctx = ctx;
 	if ((w->md = EVP_MD_CTX_new()) == NULL)
 		return ga_error_ssl("sha256: allocating a context");
-	if ((w->buf = malloc(READ_CHUNK)) == NULL)
+	if ((w->buf = malloc(READ_CHUNK)) == NULL || (w->dents = malloc(DENTS_SIZE)) == NULL)
 		return ga_error_oom();
 	return 0;
 }
@@ -819,6 +818,7 @@ static void worker_dispose(hworker *w)
 {
 	EVP_MD_CTX_free(w->md);
 	free(w->buf);
+	free(w->dents);
 }
 
 static void *thread_main(void *arg)
@@ -960,11 +960,12 @@ static int write_cache(hctx *ctx, const char *path, recvec *v)
 	if ((error = grow((void **)&all.recs, &all.alloc, ctx->cache.count + v->n + 1, sizeof(*all.recs))) < 0)
 		goto done;
 	for (i = 0; i < ctx->cache.count; i++) {
-		const ga_statcache_rec *r = &ctx->cache.recs[i];
+		ga_statcache_rec r;
 		int racy = 0;
-		ga_statcache_valid(&ctx->cache, r, r->size, r->mtime_ns, r->ctime_ns, r->mode, &racy);
+		ga_statcache_get(&ctx->cache, i, &r);
+		ga_statcache_valid(&ctx->cache, &r, r.size, r.mtime_ns, r.ctime_ns, r.mode, &racy);
 		if (!racy)
-			all.recs[all.n++] = *r;
+			all.recs[all.n++] = r;
 	}
 	if (v->n)
 		memcpy(all.recs + all.n, v->recs, v->n * sizeof(*v->recs));
@@ -978,6 +979,28 @@ done:
 	free(all.recs);
 	ga_buf_dispose(&buf);
 	return error;
+}
+
+static size_t count_entries(const hdir *d, size_t *path_bytes)
+{
+	size_t i, n = 0;
+	for (i = 0; i < d->nchildren; i++) {
+		const hnode *c = d->children[i];
+		if (c->kind == K_DIR) {
+			n += count_entries(c->dir, path_bytes);
+		} else {
+			n++;
+			*path_bytes += c->pathlen + 1;
+		}
+	}
+	return n;
+}
+
+/* The stat cache is rewritten when this run read a file (new or racy records) or found no valid
+ * cache; a warm run with nothing changed writes nothing. */
+static int cache_needs_write(const hctx *ctx)
+{
+	return ctx->use_cache && (ctx->stats.files_hashed > 0 || !ctx->cache.loaded);
 }
 
 /* Emits the entries in bytewise path order, moving paths and targets into the manifest. */
@@ -994,9 +1017,9 @@ static int emit_dir(goaccel_manifest *m, recvec *recs, hdir *d)
 		}
 		if (n->kind == K_FILE && recs && (error = rec_add(recs, n)) < 0)
 			return error;
-		error = ga_manifest_push(m, n->path, n->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK,
-		                         n->exec, n->size, &n->digest, n->link_target);
-		n->path = n->link_target = NULL;
+		error = ga_manifest_add(m, n->path, n->pathlen, n->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK,
+		                        n->exec, n->size, &n->digest, n->link_target);
+		n->link_target = NULL;
 		if (error < 0)
 			return error;
 	}
@@ -1010,8 +1033,7 @@ static int finish(hctx *ctx, goaccel_digest *out, goaccel_manifest **manifest_ou
 	if ((error = ga_tree_digest(&m->digest, m->entries, m->count)) < 0)
 		return error;
 	ctx->stats.entries = m->count;
-	if (ctx->use_cache && (ctx->stats.files_hashed > 0 || !ctx->cache.loaded) &&
-	    (error = write_cache(ctx, opts->stat_cache, recs)) < 0)
+	if (cache_needs_write(ctx) && (error = write_cache(ctx, opts->stat_cache, recs)) < 0)
 		return error;
 	*out = m->digest;
 	if (manifest_out)
@@ -1072,8 +1094,7 @@ static int hash_root_file(hctx *ctx, goaccel_manifest *m, recvec *recs, const st
 		goto done;
 	if ((error = rec_add(recs, n)) < 0)
 		goto done;
-	error = ga_manifest_push(m, n->path, GOACCEL_ENTRY_FILE, n->exec, n->size, &n->digest, NULL);
-	n->path = NULL;
+	error = ga_manifest_add(m, n->path, 0, GOACCEL_ENTRY_FILE, n->exec, n->size, &n->digest, NULL);
 done:
 	merge_stats(&ctx->stats, &w.stats);
 	node_free(n);
@@ -1100,12 +1121,13 @@ int goaccel_hash_tree(goaccel_digest *out, goaccel_manifest **manifest_out, cons
 	GA_ASSERT_ARG(root);
 	GA_CHECK_VERSION(opts, GOACCEL_HASH_OPTIONS_VERSION, "goaccel_hash_options");
 	if ((error = ctx_init(&ctx, root, opts)) < 0 || (error = load_patterns(&ctx, opts)) < 0 ||
-	    (error = open_root(&ctx, root, &st)) < 0 || (error = ga_manifest_new(&m, 0)) < 0)
+	    (error = open_root(&ctx, root, &st)) < 0)
 		goto done;
 	if (S_ISREG(st.st_mode)) {
-		if ((error = hash_root_file(&ctx, m, &recs, &st)) < 0)
+		if ((error = ga_manifest_new(&m, 1, 0)) < 0 || (error = hash_root_file(&ctx, m, &recs, &st)) < 0)
 			goto done;
 	} else {
+		size_t count, path_bytes = 0;
 		if (opts && opts->gitignore &&
 		    (error = ga_gitignore_open(&ctx.git, ctx.root_real, opts->git_global_excludes)) < 0)
 			goto done;
@@ -1119,7 +1141,21 @@ int goaccel_hash_tree(goaccel_digest *out, goaccel_manifest **manifest_out, cons
 		if ((error = enqueue(&ctx, &top, 1, NULL, 0)) < 0 ||
 		    (error = run_pool(&ctx, thread_count(opts))) < 0)
 			goto done;
-		if ((error = emit_dir(m, ctx.use_cache ? &recs : NULL, top)) < 0)
+		/* sized up front: a warm run should not spend its time growing arrays */
+		count = count_entries(top, &path_bytes);
+		if ((error = ga_manifest_new(&m, count, path_bytes)) < 0)
+			goto done;
+		if (cache_needs_write(&ctx)) {
+			if ((recs.recs = malloc((count + 1) * sizeof(*recs.recs))) == NULL) {
+				error = ga_error_oom();
+				goto done;
+			}
+			recs.alloc = count + 1;
+			error = emit_dir(m, &recs, top);
+		} else {
+			error = emit_dir(m, NULL, top);
+		}
+		if (error < 0)
 			goto done;
 	}
 	if ((error = finish(&ctx, out, manifest_out, m, &recs, opts)) < 0)
@@ -1282,15 +1318,20 @@ int goaccel_hash_paths(goaccel_digest *out, goaccel_manifest **manifest_out, con
 	}
 	if ((error = enqueue(&ctx, NULL, 0, big, nb)) < 0 || (error = run_pool(&ctx, thread_count(opts))) < 0)
 		goto done;
-	if ((error = ga_manifest_new(&m, n)) < 0)
-		goto done;
+	{
+		size_t bytes = 0;
+		for (i = 0; i < n; i++)
+			bytes += nodes[i]->pathlen + 1;
+		if ((error = ga_manifest_new(&m, n, bytes)) < 0)
+			goto done;
+	}
 	for (i = 0; i < n; i++) {
 		hnode *x = nodes[i];
-		if (x->kind == K_FILE && ctx.use_cache && (error = rec_add(&recs, x)) < 0)
+		if (x->kind == K_FILE && cache_needs_write(&ctx) && (error = rec_add(&recs, x)) < 0)
 			goto done;
-		error = ga_manifest_push(m, x->path, x->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK,
-		                         x->exec, x->size, &x->digest, x->link_target);
-		x->path = x->link_target = NULL;
+		error = ga_manifest_add(m, x->path, x->pathlen, x->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK,
+		                        x->exec, x->size, &x->digest, x->link_target);
+		x->link_target = NULL;
 		if (error < 0)
 			goto done;
 	}

@@ -88,19 +88,55 @@ int ga_hash_relpath_valid(const char *path, size_t len)
 
 /* ---- building ------------------------------------------------------------------------------- */
 
-int ga_manifest_new(goaccel_manifest **out, size_t capacity)
+int ga_manifest_new(goaccel_manifest **out, size_t capacity, size_t arena_bytes)
 {
 	goaccel_manifest *m;
 	GA_ASSERT_ARG(out);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return ga_error_oom();
-	if (capacity && (m->entries = malloc(capacity * sizeof(*m->entries))) == NULL) {
+	if ((capacity && (m->entries = malloc(capacity * sizeof(*m->entries))) == NULL) ||
+	    (arena_bytes && (m->arena = malloc(arena_bytes)) == NULL)) {
+		free(m->entries);
 		free(m);
 		return ga_error_oom();
 	}
 	m->alloc = capacity;
+	m->arena_size = arena_bytes;
 	*out = m;
 	return 0;
+}
+
+static int in_arena(const goaccel_manifest *m, const char *p)
+{
+	return m->arena && p >= m->arena && p < m->arena + m->arena_size;
+}
+
+int ga_manifest_add(goaccel_manifest *m, const char *path, size_t pathlen, goaccel_entry_type type, unsigned exec,
+                    uint64_t size, const goaccel_digest *digest, char *link_target)
+{
+	char *copy;
+	if (m->arena && m->arena_size - m->arena_used >= pathlen + 1) {
+		copy = m->arena + m->arena_used;
+		m->arena_used += pathlen + 1;
+	} else if ((copy = malloc(pathlen + 1)) == NULL) {
+		free(link_target);
+		return ga_error_oom();
+	}
+	memcpy(copy, path, pathlen);
+	copy[pathlen] = '\0';
+	if (in_arena(m, copy) && m->count == m->alloc) {
+		/* keep the arena bookkeeping simple: the entry array must not fail after the copy */
+		size_t n = m->alloc ? m->alloc * 2 : 16;
+		goaccel_manifest_entry *ne = realloc(m->entries, n * sizeof(*ne));
+		if (!ne) {
+			m->arena_used -= pathlen + 1;
+			free(link_target);
+			return ga_error_oom();
+		}
+		m->entries = ne;
+		m->alloc = n;
+	}
+	return ga_manifest_push(m, copy, type, exec, size, digest, link_target);
 }
 
 int ga_manifest_push(goaccel_manifest *m, char *path, goaccel_entry_type type, unsigned exec, uint64_t size,
@@ -216,10 +252,12 @@ void goaccel_manifest_free(goaccel_manifest *manifest)
 	if (!manifest)
 		return;
 	for (i = 0; i < manifest->count; i++) {
-		free((char *)manifest->entries[i].path);
+		if (!in_arena(manifest, manifest->entries[i].path))
+			free((char *)manifest->entries[i].path);
 		free((char *)manifest->entries[i].link_target);
 	}
 	free(manifest->entries);
+	free(manifest->arena);
 	free(manifest);
 }
 
@@ -505,7 +543,7 @@ int goaccel_manifest_from_json(goaccel_manifest **out, const char *json, size_t 
 		error = bad_field((size_t)-1, "\"digest\" or \"entries\" missing or malformed");
 		goto done;
 	}
-	if ((error = ga_manifest_new(&m, json_array_size(entries))) < 0)
+	if ((error = ga_manifest_new(&m, json_array_size(entries), 0)) < 0)
 		goto done;
 	for (i = 0; i < json_array_size(entries); i++)
 		if ((error = entry_from_json(m, json_array_get(entries, i), i)) < 0)

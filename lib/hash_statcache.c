@@ -57,6 +57,25 @@ static int corrupt(const char *what)
 	return ga_error(GOACCEL_ECORRUPT, GOACCEL_ERROR_HASH, "stat cache: %s", what);
 }
 
+static uint64_t rec_dev(const unsigned char *r)
+{
+	return get_u64(r);
+}
+
+static uint64_t rec_ino(const unsigned char *r)
+{
+	return get_u64(r + 8);
+}
+
+static int key_cmp(uint64_t dev_a, uint64_t ino_a, uint64_t dev_b, uint64_t ino_b)
+{
+	if (dev_a != dev_b)
+		return dev_a < dev_b ? -1 : 1;
+	if (ino_a != ino_b)
+		return ino_a < ino_b ? -1 : 1;
+	return 0;
+}
+
 int ga_statcache_parse(ga_statcache *sc, const unsigned char *data, size_t len)
 {
 	goaccel_digest sum;
@@ -81,27 +100,28 @@ int ga_statcache_parse(ga_statcache *sc, const unsigned char *data, size_t len)
 		return error;
 	if (memcmp(sum.id, data + len - TRAILER_SIZE, TRAILER_SIZE) != 0)
 		return corrupt("checksum mismatch");
-	if (count && (sc->recs = malloc(count * sizeof(*sc->recs))) == NULL)
-		return ga_error_oom();
-	for (i = 0; i < count; i++) {
-		const unsigned char *p = data + HEADER_SIZE + i * REC_SIZE;
-		ga_statcache_rec *r = &sc->recs[i];
-		r->dev = get_u64(p);
-		r->ino = get_u64(p + 8);
-		r->size = get_u64(p + 16);
-		r->mtime_ns = (int64_t)get_u64(p + 24);
-		r->ctime_ns = (int64_t)get_u64(p + 32);
-		r->mode = get_u32(p + 40);
-		memcpy(r->digest.id, p + 44, GOACCEL_DIGEST_SIZE);
-		if (i && rec_cmp(&sc->recs[i - 1], r) >= 0) {
-			ga_statcache_dispose(sc);
+	for (i = 1; i < count; i++) {
+		const unsigned char *a = data + HEADER_SIZE + (i - 1) * REC_SIZE, *b = a + REC_SIZE;
+		if (key_cmp(rec_dev(a), rec_ino(a), rec_dev(b), rec_ino(b)) >= 0)
 			return corrupt("records out of order");
-		}
 	}
+	sc->raw = data + HEADER_SIZE;
 	sc->count = count;
 	sc->stamp_ns = (int64_t)get_u64(data + 16);
 	sc->loaded = 1;
 	return 0;
+}
+
+void ga_statcache_get(const ga_statcache *sc, size_t i, ga_statcache_rec *r)
+{
+	const unsigned char *p = sc->raw + i * REC_SIZE;
+	r->dev = get_u64(p);
+	r->ino = get_u64(p + 8);
+	r->size = get_u64(p + 16);
+	r->mtime_ns = (int64_t)get_u64(p + 24);
+	r->ctime_ns = (int64_t)get_u64(p + 32);
+	r->mode = get_u32(p + 40);
+	memcpy(r->digest.id, p + 44, GOACCEL_DIGEST_SIZE);
 }
 
 static int read_all(unsigned char **out, size_t *len, const char *path)
@@ -156,6 +176,10 @@ int ga_statcache_load(ga_statcache *sc, const char *path)
 	GA_ASSERT_ARG(path);
 	memset(sc, 0, sizeof(*sc));
 	error = read_all(&data, &len, path);
+	if (error == 0 && ga_statcache_parse(sc, data, len) == 0) {
+		sc->owned = data; /* the records stay in the buffer */
+		return 0;
+	}
 	if (error == GOACCEL_ENOTFOUND) {
 		error = 0;
 		goto done;
@@ -167,25 +191,61 @@ int ga_statcache_load(ga_statcache *sc, const char *path)
 	}
 	if (error < 0)
 		goto done;
-	if (ga_statcache_parse(sc, data, len) < 0) {
-		/* Invalid files are ignored, then rewritten by the caller. */
-		memset(sc, 0, sizeof(*sc));
-		sc->rejected = 1;
-		goaccel_error_clear();
-	}
+	/* Invalid files are ignored, then rewritten by the caller. */
+	memset(sc, 0, sizeof(*sc));
+	sc->rejected = 1;
+	goaccel_error_clear();
 done:
 	free(data);
 	return error;
 }
 
-const ga_statcache_rec *ga_statcache_find(const ga_statcache *sc, uint64_t dev, uint64_t ino)
+/* Binary search of [lo, hi): the index of the record, or -(insertion point) - 1. */
+static long long search(const ga_statcache *sc, size_t lo, size_t hi, uint64_t dev, uint64_t ino)
 {
-	ga_statcache_rec key;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const unsigned char *r = sc->raw + mid * REC_SIZE;
+		int c = key_cmp(rec_dev(r), rec_ino(r), dev, ino);
+		if (c == 0)
+			return (long long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long long)lo - 1;
+}
+
+#define WINDOW 128
+
+int ga_statcache_find(const ga_statcache *sc, uint64_t dev, uint64_t ino, ga_statcache_rec *rec, size_t *hint)
+{
+	long long at = -1;
+	int found = 0;
 	if (!sc || !sc->count)
-		return NULL;
-	key.dev = dev;
-	key.ino = ino;
-	return bsearch(&key, sc->recs, sc->count, sizeof(key), rec_cmp);
+		return 0;
+	/* The records are sorted by inode and a directory's files tend to have nearby inodes, so the
+	 * previous lookup's neighbourhood is searched first: it is still in the CPU cache. */
+	if (hint && *hint < sc->count) {
+		size_t lo = *hint > WINDOW ? *hint - WINDOW : 0;
+		size_t hi = sc->count - *hint > WINDOW ? *hint + WINDOW : sc->count;
+		const unsigned char *first = sc->raw + lo * REC_SIZE, *last = sc->raw + (hi - 1) * REC_SIZE;
+		if (key_cmp(rec_dev(first), rec_ino(first), dev, ino) <= 0 &&
+		    key_cmp(rec_dev(last), rec_ino(last), dev, ino) >= 0) {
+			at = search(sc, lo, hi, dev, ino);
+			found = 1;
+		}
+	}
+	if (!found)
+		at = search(sc, 0, sc->count, dev, ino);
+	if (hint)
+		*hint = at >= 0 ? (size_t)at : (size_t)(-at - 1);
+	if (at < 0)
+		return 0;
+	if (rec)
+		ga_statcache_get(sc, (size_t)at, rec);
+	return 1;
 }
 
 static int64_t floor_sec(int64_t ns)
@@ -252,6 +312,6 @@ void ga_statcache_dispose(ga_statcache *sc)
 {
 	if (!sc)
 		return;
-	free(sc->recs);
+	free(sc->owned);
 	memset(sc, 0, sizeof(*sc));
 }

@@ -84,22 +84,27 @@ typedef struct {
 } ga_statcache_rec;
 
 typedef struct {
-	ga_statcache_rec *recs; /* sorted by (dev, ino), unique */
+	const unsigned char *raw; /* count serialised records, sorted by (dev, ino), unique */
 	size_t count;
 	int64_t stamp_ns; /* when the run that wrote the file started (CLOCK_REALTIME_COARSE) */
 	int loaded;       /* a valid file was read */
 	int rejected;     /* a file existed but was invalid */
+	unsigned char *owned; /* the file's bytes when loaded from a file */
 } ga_statcache;
 
 #define GA_STATCACHE_VERSION 1
 
-/* Parses a serialised cache. 0, or GOACCEL_ECORRUPT / GOACCEL_EVERSION (sc left empty). */
+/* Checks a serialised cache; the records are then read in place (data must outlive sc).
+ * 0, or GOACCEL_ECORRUPT / GOACCEL_EVERSION (sc left empty). */
 int ga_statcache_parse(ga_statcache *sc, const unsigned char *data, size_t len);
+/* Decodes record i. */
+void ga_statcache_get(const ga_statcache *sc, size_t i, ga_statcache_rec *rec);
 /* Loads path: a missing file gives an empty cache; an invalid one an empty cache with rejected
  * set. Only I/O failures other than ENOENT are errors. */
 int ga_statcache_load(ga_statcache *sc, const char *path);
-/* The record for (dev, ino), or NULL. */
-const ga_statcache_rec *ga_statcache_find(const ga_statcache *sc, uint64_t dev, uint64_t ino);
+/* 1 and *rec (may be NULL) filled when there is a record for (dev, ino), else 0. hint (may be
+ * NULL) carries the position of the previous lookup, to search near it first. */
+int ga_statcache_find(const ga_statcache *sc, uint64_t dev, uint64_t ino, ga_statcache_rec *rec, size_t *hint);
 /* 1 if rec is a trustworthy digest for a file with the given stat values: every field equal and
  * the record not racy (its mtime/ctime second is older than the stamp's second). */
 int ga_statcache_valid(const ga_statcache *sc, const ga_statcache_rec *rec, uint64_t size, int64_t mtime_ns,
@@ -111,12 +116,19 @@ void ga_statcache_dispose(ga_statcache *sc);
 /* ---- manifests (lib/hash_manifest.c) --------------------------------------------------------- */
 
 struct goaccel_manifest {
-	goaccel_manifest_entry *entries; /* paths and link targets owned (malloc'd each) */
+	goaccel_manifest_entry *entries; /* paths and link targets owned: in arena or malloc'd each */
 	size_t count, alloc;
 	goaccel_digest digest;
+	char *arena; /* path bytes of entries added with ga_manifest_add */
+	size_t arena_size, arena_used;
 };
 
-int ga_manifest_new(goaccel_manifest **out, size_t capacity);
+/* capacity entries and arena_bytes of path text (both may be 0) reserved up front. */
+int ga_manifest_new(goaccel_manifest **out, size_t capacity, size_t arena_bytes);
+/* Appends an entry, copying path (into the arena when it has room) and taking ownership of
+ * link_target (freed on failure too). */
+int ga_manifest_add(goaccel_manifest *m, const char *path, size_t pathlen, goaccel_entry_type type, unsigned exec,
+                    uint64_t size, const goaccel_digest *digest, char *link_target);
 /* Appends an entry, taking ownership of path and link_target (freed on failure too). */
 int ga_manifest_push(goaccel_manifest *m, char *path, goaccel_entry_type type, unsigned exec, uint64_t size,
                      const goaccel_digest *digest, char *link_target);
