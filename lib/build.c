@@ -920,6 +920,28 @@ static int extract_step(ga_build *b)
 	return step_end(b, GOACCEL_BUILD_STATUS_MISS);
 }
 
+/* Output trees left behind by a build that was killed: removed once a day old (a live build's
+ * tree is at most as old as that build). Failures are ignored: this is housekeeping. */
+static void remove_stale_trees(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	int64_t day_ago = ga_now_ns() / 1000000000 - 86400;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		char *p;
+		if (strncmp(e->d_name, "tree-", 5) != 0 || (p = ga_path_join(tmp, e->d_name)) == NULL)
+			continue;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && st.st_mtime < day_ago)
+			ga_rm_rf(p);
+		free(p);
+	}
+	closedir(d);
+	goaccel_error_clear();
+}
+
 /* The output tree, and in it the directory go writes the binaries to (or they are restored to):
  * one copy less than building elsewhere and copying in. A hit needs it only for an image (the
  * image's layer is made from it); a miss always needs somewhere for go to write. */
@@ -936,7 +958,8 @@ static int make_stage(ga_build *b)
 		free(tmp);
 		return ga_error_oom();
 	}
-	error = ga_mkdir_p(tmp, 0700);
+	if ((error = ga_mkdir_p(tmp, 0700)) == 0)
+		remove_stale_trees(tmp);
 	free(tmp);
 	if (error < 0)
 		return error;
