@@ -62,6 +62,8 @@ typedef struct {
 	goaccel_build_step cur;
 	int64_t cur_start;
 	int cancelled;
+	int workspace;    /* a go.work is in use */
+	int quiet_stdout; /* go's stdout is not output (go list in the deps step) */
 	int64_t keys_ns; /* time spent computing and looking up the deps and build keys */
 } ga_build;
 
@@ -366,8 +368,15 @@ static int deps_key(ga_build *b)
 	}
 	if (error == 0 && goaccel_gomod_find_work(&work, b->dir, (const char *const *)b->envv) == 0) {
 		char *slash = strrchr(work, '/');
+		ga_buf pk = GA_BUF_INIT;
+		b->workspace = 1;
+		for (i = 0; i < b->o->package_count; i++)
+			ga_buf_printf(&pk, "%s%s", i ? "\n" : "", b->o->packages[i]);
+		/* what the deps step downloads in workspace mode depends on the packages */
+		error = goaccel_key_add_string(b->deps_key, "packages", pk.ptr ? pk.ptr : ".");
+		ga_buf_dispose(&pk);
 		workdir = strndup(work, slash && slash != work ? (size_t)(slash - work) : 1);
-		if (!workdir || (rel = relative_path(b->roots.strings[0], workdir)) == NULL)
+		if (error == 0 && (!workdir || (rel = relative_path(b->roots.strings[0], workdir)) == NULL))
 			error = ga_error_oom();
 		if (error == 0 && (error = add_file_field(b->deps_key, rel, workdir, "go.work")) == 0)
 			error = add_file_field(b->deps_key, rel, workdir, "go.work.sum");
@@ -479,6 +488,8 @@ static int on_output(const char *data, size_t len, int stream, void *payload)
 {
 	ga_build *b = payload;
 	goaccel_build_event ev = new_event(GOACCEL_BUILD_EVENT_OUTPUT);
+	if (stream == 1 && b->quiet_stdout)
+		return 0;
 	if (b->log.size < LOG_MAX)
 		ga_buf_put(&b->log, data, len);
 	ev.data = data;
@@ -540,9 +551,32 @@ static int run_deps(ga_build *b)
 	char *marker = deps_marker(b), *slash, *json = NULL;
 	int64_t start = ga_monotonic_ns();
 	int error;
+	const char **list = NULL;
+	size_t i, n = 0;
 	if (!marker)
 		return ga_error_oom();
-	if ((error = run_go(b, argv, "go mod download")) < 0)
+	if (b->workspace) {
+		/* `go mod download` in workspace mode looks the workspace's own modules up in the
+		 * proxy and fails; loading the packages downloads exactly what they need. */
+		if ((list = calloc(b->o->package_count + 6, sizeof(*list))) == NULL) {
+			error = ga_error_oom();
+			goto done;
+		}
+		list[n++] = "go";
+		list[n++] = "list";
+		list[n++] = "-deps";
+		list[n++] = "-test=false";
+		for (i = 0; i < b->o->package_count; i++)
+			list[n++] = b->o->packages[i];
+		if (b->o->package_count == 0)
+			list[n++] = ".";
+		b->quiet_stdout = 1;
+		error = run_go(b, list, "go list -deps (workspace mode)");
+		b->quiet_stdout = 0;
+	} else {
+		error = run_go(b, argv, "go mod download");
+	}
+	if (error < 0)
 		goto done;
 	meta.duration_ns = ga_monotonic_ns() - start;
 	/* The modules live on the mount; the record keeps the key's fields, for inspection. */
@@ -560,6 +594,7 @@ static int run_deps(ga_build *b)
 		error = ga_write_file_atomic(marker, "", 0, 0644, 0);
 	b->deps_ready = error == 0;
 done:
+	free(list);
 	goaccel_free(json);
 	free(marker);
 	return error;
@@ -692,7 +727,8 @@ static int deps_step(ga_build *b, int build_hit)
 	ga_build_step_result *s = &b->res->steps[GOACCEL_BUILD_STEP_DEPS];
 	char *marker;
 	int error;
-	if ((error = step_start(b, GOACCEL_BUILD_STEP_DEPS, "go mod download")) < 0)
+	if ((error = step_start(b, GOACCEL_BUILD_STEP_DEPS,
+	                        b->workspace ? "go list -deps (workspace)" : "go mod download")) < 0)
 		return error;
 	set_key(b, GOACCEL_BUILD_STEP_DEPS, &b->deps_id);
 	if ((marker = deps_marker(b)) == NULL)
