@@ -35,6 +35,7 @@ struct goaccel_store {
 	uint64_t seq; /* temporary names, atomic */
 	struct sqlite3 *db;
 	int db_failed;
+	int verify_cache;
 };
 
 /* ---- paths (all return a new string or NULL with the error set) */
@@ -111,6 +112,9 @@ int ga_ref_encode(ga_buf *out, const char *name, const goaccel_digest *blob);
 /* ---- stats (store_stats.c) */
 int ga_stats_add(goaccel_store *s, const char *kind, const goaccel_store_counters *delta);
 void ga_stats_close(goaccel_store *s);
+/* Verification stamps (verify_cache): 1 if st matches the stamp of a whole-blob hash of d. */
+int ga_stamp_matches(goaccel_store *s, const goaccel_digest *d, const struct stat *st);
+void ga_stamp_record(goaccel_store *s, const goaccel_digest *d, const struct stat *st);
 
 /* ---- the GC lock: puts hold it shared, prune's collection exclusive */
 int ga_store_gc_lock(int *fd_out, goaccel_store *s, int exclusive);

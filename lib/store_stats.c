@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -81,6 +82,10 @@ static int db_get(sqlite3 **out, goaccel_store *s)
 	                            "time_saved_ns INTEGER NOT NULL DEFAULT 0,"
 	                            "puts INTEGER NOT NULL DEFAULT 0,"
 	                            "bytes_put INTEGER NOT NULL DEFAULT 0)")) < 0 ||
+	    (error = exec_retry(db, "CREATE TABLE IF NOT EXISTS verified("
+	                            "digest BLOB PRIMARY KEY NOT NULL, dev INTEGER NOT NULL,"
+	                            "ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+	                            "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL)")) < 0 ||
 	    (error = exec_retry(db, "PRAGMA user_version=1")) < 0)
 		goto done;
 	s->db = db;
@@ -257,4 +262,56 @@ done:
 	sqlite3_finalize(st);
 	json_decref(root);
 	return error;
+}
+
+/* ---- verification stamps ------------------------------------------------------------------- */
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+int ga_stamp_matches(goaccel_store *s, const goaccel_digest *d, const struct stat *st)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	int match = 0;
+	if (db_get(&db, s) < 0) {
+		goaccel_error_clear();
+		return 0;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT dev,ino,size,mtime_ns,ctime_ns FROM verified WHERE digest=?1",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_blob(q, 1, d->id, GOACCEL_DIGEST_SIZE, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		match = (uint64_t)sqlite3_column_int64(q, 0) == (uint64_t)st->st_dev &&
+		        (uint64_t)sqlite3_column_int64(q, 1) == (uint64_t)st->st_ino &&
+		        sqlite3_column_int64(q, 2) == (sqlite3_int64)st->st_size &&
+		        sqlite3_column_int64(q, 3) == ts_ns(&st->st_mtim) &&
+		        sqlite3_column_int64(q, 4) == ts_ns(&st->st_ctim);
+	sqlite3_finalize(q);
+	return match;
+}
+
+void ga_stamp_record(goaccel_store *s, const goaccel_digest *d, const struct stat *st)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	if (db_get(&db, s) < 0) {
+		goaccel_error_clear();
+		return;
+	}
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO verified VALUES(?1,?2,?3,?4,?5,?6)", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_blob(q, 1, d->id, GOACCEL_DIGEST_SIZE, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)st->st_dev);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)st->st_ino);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)st->st_size);
+	sqlite3_bind_int64(q, 5, ts_ns(&st->st_mtim));
+	sqlite3_bind_int64(q, 6, ts_ns(&st->st_ctim));
+	while (sqlite3_step(q) == SQLITE_BUSY)
+		;
+	sqlite3_finalize(q);
 }

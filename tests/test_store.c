@@ -442,6 +442,44 @@ static void test_store__restore_never_follows_symlinks_out(void **state)
 	free(dir);
 }
 
+/* verify_cache: a blob hashed whole once is trusted while its inode is unchanged; any write to
+ * it (even one that puts the old mtime back) changes its ctime and forces a full hash. */
+static void test_store__verify_cache_still_catches_tampering(void **state)
+{
+	char *dir = tu_tempdir("ga-store");
+	goaccel_store_options so = GOACCEL_STORE_OPTIONS_INIT;
+	goaccel_store *s = NULL;
+	goaccel_action *a = NULL;
+	goaccel_digest k, bd;
+	struct stat st;
+	char *blob;
+	(void)state;
+	so.verify_cache = 1;
+	GA_OK(goaccel_store_open(&s, dir, &so));
+	put_simple(s, "k", "gobuild", "out", "trusted bytes", 1);
+	GA_OK(goaccel_digest_buffer(&bd, "trusted bytes", 13));
+	blob = ga_store_blob_path(s, &bd);
+	assert_int_equal(stat(blob, &st), 0);
+	assert_int_equal(ga_stamp_matches(s, &bd, &st), 0);
+	key_of(&k, "k");
+	GA_OK(goaccel_store_action_lookup(&a, s, NULL, &k));
+	goaccel_action_free(a);
+	assert_int_equal(ga_stamp_matches(s, &bd, &st), 1); /* the next read skips the hash */
+	GA_OK(goaccel_store_action_lookup(&a, s, NULL, &k));
+	goaccel_action_free(a);
+	/* same size, old mtime put back: the ctime still moves */
+	chmod(blob, 0644);
+	assert_int_equal(tu_sh("cp -p '%s' /tmp/ga-ref-$$ && printf 'TAMPERED byte' > '%s' && "
+	                       "touch -r /tmp/ga-ref-$$ '%s' && rm /tmp/ga-ref-$$", blob, blob, blob), 0);
+	chmod(blob, 0444);
+	assert_int_equal(goaccel_store_action_lookup(&a, s, NULL, &k), GOACCEL_ENOTFOUND);
+	assert_false(ga_exists(blob));
+	free(blob);
+	goaccel_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* ---- refs ---------------------------------------------------------------------------------- */
 
 static void test_store__refs(void **state)
@@ -1711,6 +1749,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store__action_rejects_bad_names),
 		cmocka_unit_test(test_store__damaged_or_dangling_records_are_misses),
 		cmocka_unit_test(test_store__restore_never_follows_symlinks_out),
+		cmocka_unit_test(test_store__verify_cache_still_catches_tampering),
 		cmocka_unit_test(test_store__refs),
 		cmocka_unit_test(test_store__stats_json_and_reset),
 		cmocka_unit_test(test_store__stats_exact_across_processes),

@@ -1,8 +1,10 @@
 /* bench/store helper: the timed operations of the store benchmark (bench/store/run drives it).
  *
- *   bench_store action SIZE_BYTES RUNS       put, and warm lookup+restore, of an action holding
+ *   bench_store action SIZE_BYTES RUNS [verify-cache]
+ *                                            put, and warm lookup+restore, of an action holding
  *                                            one SIZE_BYTES binary; baseline: a plain copy of
- *                                            the same file (copy_file_range, no verification)
+ *                                            the same file (copy_file_range, no verification);
+ *                                            verify-cache opens the store with verify_cache
  *   bench_store mount-path ROOT ID           creates the mount and prints its directory
  *   bench_store export ROOT ARCHIVE          exports every mount of the store
  *   bench_store import ROOT ARCHIVE          imports an archive into the store
@@ -65,8 +67,9 @@ static int plain_copy(const char *src, const char *dst)
 	return 0;
 }
 
-static int bench_action(size_t size, int runs)
+static int bench_action(size_t size, int runs, int verify_cache)
 {
+	goaccel_store_options so = GOACCEL_STORE_OPTIONS_INIT;
 	char tmpl[] = "/tmp/ga-bench-store-XXXXXX";
 	char *dir = mkdtemp(tmpl), path[4200], root[4200], dest[4200], copy[4200];
 	goaccel_store *s = NULL;
@@ -92,7 +95,8 @@ static int bench_action(size_t size, int runs)
 	fwrite(buf, 1, size, f);
 	fclose(f);
 	chmod(path, 0755);
-	if (goaccel_store_open(&s, root, NULL) < 0)
+	so.verify_cache = verify_cache;
+	if (goaccel_store_open(&s, root, &so) < 0)
 		return die("open");
 	goaccel_digest_buffer(&key, "bench-action", 12);
 	out.path = path;
@@ -148,8 +152,9 @@ int main(int argc, char **argv)
 	goaccel_store *s = NULL;
 	int rc = 0;
 	goaccel_init();
-	if (argc == 4 && !strcmp(argv[1], "action")) {
-		rc = bench_action((size_t)strtoull(argv[2], NULL, 10), atoi(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "action")) {
+		rc = bench_action((size_t)strtoull(argv[2], NULL, 10), atoi(argv[3]),
+		                  argc == 5 && !strcmp(argv[4], "verify-cache"));
 	} else if (argc == 4 && !strcmp(argv[1], "mount-path")) {
 		goaccel_mount *m = NULL;
 		if (goaccel_store_open(&s, argv[2], NULL) < 0 ||

@@ -51,10 +51,19 @@ typedef struct {
 	 * Go's own build cache: a blob damaged by a power loss fails verification and is a miss.
 	 */
 	int fsync;
+	/**
+	 * Non-zero: a blob read again is rehashed only if its inode changed (device, inode, size,
+	 * mtime or ctime differ from when it was last hashed whole); the stamps live in the
+	 * statistics database. Any write, truncation or replacement of a blob changes its ctime, so
+	 * tampering through the file system is still caught; what is not caught is damage below the
+	 * file system (bit rot, a power loss without fsync). goaccel_store_verify() always rehashes.
+	 * Default 0: every read hashes the whole blob.
+	 */
+	int verify_cache;
 } goaccel_store_options;
 
 #define GOACCEL_STORE_OPTIONS_VERSION 1
-#define GOACCEL_STORE_OPTIONS_INIT {GOACCEL_STORE_OPTIONS_VERSION, 0, 0}
+#define GOACCEL_STORE_OPTIONS_INIT {GOACCEL_STORE_OPTIONS_VERSION, 0, 0, 0}
 
 /**
  * Initialises an options struct to its defaults (for bindings that cannot use the macro).
