@@ -102,8 +102,8 @@ static int count_ref(const char *path, const char *hex, const struct stat *st, v
 	goaccel_store_usage *u = p;
 	(void)path;
 	(void)hex;
-	(void)st;
 	u->refs++;
+	u->ref_bytes += (uint64_t)st->st_size;
 	return 0;
 }
 
@@ -124,7 +124,7 @@ int goaccel_store_usage_get(goaccel_store_usage *out, goaccel_store *s)
 		out->mount_bytes += goaccel_mount_list_byindex(l, i)->bytes;
 	}
 	goaccel_mount_list_free(l);
-	out->total_bytes = out->blob_bytes + out->action_bytes + out->mount_bytes;
+	out->total_bytes = out->blob_bytes + out->action_bytes + out->ref_bytes + out->mount_bytes;
 	return 0;
 }
 

@@ -249,10 +249,11 @@ int goaccel_store_stats_json(char **out, goaccel_store *s, int with_usage)
 		if ((error = goaccel_store_usage_get(&u, s)) < 0)
 			goto done;
 		json_object_set_new(root, "usage",
-		                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "blobs", (json_int_t)u.blobs,
+		                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "blobs", (json_int_t)u.blobs,
 		                              "blob_bytes", (json_int_t)u.blob_bytes, "actions",
 		                              (json_int_t)u.actions, "action_bytes", (json_int_t)u.action_bytes,
-		                              "refs", (json_int_t)u.refs, "mounts", (json_int_t)u.mounts,
+		                              "refs", (json_int_t)u.refs, "ref_bytes", (json_int_t)u.ref_bytes,
+		                              "mounts", (json_int_t)u.mounts,
 		                              "mount_bytes", (json_int_t)u.mount_bytes, "total_bytes",
 		                              (json_int_t)u.total_bytes));
 	}

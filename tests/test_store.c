@@ -709,9 +709,17 @@ static void test_store__prune_collects_unreferenced_blobs_after_grace(void **sta
 	GA_OK(goaccel_store_blob_put_buffer(&lone, s, "nobody uses me", 14));
 	GA_OK(goaccel_store_blob_put_buffer(&refd, s, "a ref uses me", 13));
 	GA_OK(goaccel_store_ref_set(s, "target", &refd));
-	/* within the grace period nothing goes */
+	/* within the grace period nothing goes; prune and usage agree on the size */
 	GA_OK(goaccel_store_prune(&pr, s, NULL));
 	assert_int_equal(pr.blobs, 0);
+	{
+		goaccel_store_usage u;
+		GA_OK(goaccel_store_usage_get(&u, s));
+		assert_int_equal(u.refs, 1);
+		assert_true(u.ref_bytes > 0);
+		assert_int_equal(pr.bytes_before, u.total_bytes);
+		assert_int_equal(pr.bytes_after, u.total_bytes);
+	}
 	p = ga_store_blob_path(s, &lone);
 	set_age(p, 3600);
 	free(p);

@@ -355,7 +355,8 @@ typedef struct {
 	uint64_t actions, action_bytes; /**< records and their own bytes (not their blobs') */
 	uint64_t refs;
 	uint64_t mounts, mount_bytes;   /**< mount instances and the bytes of their files */
-	uint64_t total_bytes;           /**< blob_bytes + action_bytes + mount_bytes */
+	uint64_t total_bytes;           /**< blob_bytes + action_bytes + ref_bytes + mount_bytes */
+	uint64_t ref_bytes;             /**< the ref files' own bytes */
 } goaccel_store_usage;
 
 /** Measures the store by walking it. Thread-safe. @return 0, GOACCEL_EINVALID, GOACCEL_ERROR. */
