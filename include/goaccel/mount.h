@@ -7,8 +7,8 @@
  * processes: they are enforced with flock(2) (the lock Go uses in its own module cache), so a
  * holder that dies, even by kill -9, releases its mount.
  *
- *   SHARED   many holders at once (Go's caches are safe for concurrent use). Waits while a
- *            LOCKED holder has the mount.
+ *   SHARED   many holders at once (Go's caches are safe for concurrent use). Waits while an
+ *            exclusive holder (LOCKED, or PRIVATE on the main instance) has the mount.
  *   LOCKED   one holder; others wait up to the timeout, then get GOACCEL_ELOCKED.
  *   PRIVATE  a holder of its own: the main instance if it is idle, else an idle extra instance
  *            ("<id>@<n>"), else a new empty one. Never waits.
