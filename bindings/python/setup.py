@@ -117,6 +117,8 @@ LAYERS = {
     "build": ["build.c"],
 }
 CORE = ["module.c", "errors.c", "callback.c", "digest.c"]
+# Layers whose wrappers use another layer's wrapper (an Image can keep its layer cache in a Store).
+NEEDS = {"image": ["store"]}
 
 
 def exported_symbols(library: str) -> set[str]:
@@ -147,6 +149,7 @@ layers = []
 sources = [f"c-ext/{f}" for f in CORE]
 for layer, files in LAYERS.items():
     missing = sorted(set().union(*(called_functions(HERE / "c-ext" / f) for f in files)) - symbols)
+    missing += [f"the {dep} layer" for dep in NEEDS.get(layer, []) if dep not in layers]
     if missing:
         sys.stderr.write(f"goaccel setup: layer {layer} left out: the library lacks "
                          f"{', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}\n")

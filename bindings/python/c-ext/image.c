@@ -9,6 +9,7 @@ typedef struct {
 	PyObject_HEAD
 	goaccel_image *img;
 	int busy;
+	ga_py_store *store; /* the layer-cache store (a strong reference and one use), or NULL */
 } ga_py_image;
 
 #define IMG(obj) (((ga_py_image *)(obj))->img)
@@ -31,42 +32,61 @@ static void image_release(PyObject *obj)
 
 static PyObject *Image_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = {"layer_cache", "source_date_epoch", "gzip_level", "os", "architecture", "variant", NULL};
+	static char *kwlist[] = {"layer_cache", "source_date_epoch", "gzip_level", "os", "architecture", "variant",
+		"store", "threads", NULL};
 	ga_py_state *st = ga_py_state_of_type(type);
 	goaccel_image_options opts = GOACCEL_IMAGE_OPTIONS_INIT;
-	PyObject *cache = NULL, *epoch = Py_None;
-	ga_py_image *self;
+	PyObject *cache = NULL, *epoch = Py_None, *store = Py_None;
+	ga_py_image *self = NULL;
 	goaccel_image *img = NULL;
 	int rc;
-	if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwargs, "|$O&Oizzz:Image", kwlist,
+	if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwargs, "|$O&OizzzOI:Image", kwlist,
 		    ga_py_optional_path_converter, &cache, &epoch, &opts.gzip_level, &opts.os, &opts.architecture,
-		    &opts.variant))
+		    &opts.variant, &store, &opts.threads))
 		return NULL;
 	if (epoch != Py_None) {
 		opts.source_date_epoch = PyLong_AsLongLong(epoch);
-		if (opts.source_date_epoch == -1 && PyErr_Occurred()) {
-			Py_XDECREF(cache);
-			return NULL;
-		}
+		if (opts.source_date_epoch == -1 && PyErr_Occurred())
+			goto fail;
+	}
+	if (store != Py_None && !PyObject_TypeCheck(store, st->StoreType)) {
+		PyErr_Format(PyExc_TypeError, "store must be a goaccel.Store, not %.100s", Py_TYPE(store)->tp_name);
+		goto fail;
+	}
+	if ((self = (ga_py_image *)type->tp_alloc(type, 0)) == NULL)
+		goto fail;
+	/* The library borrows the store for the image's life: hold it open and alive until then. */
+	if (store != Py_None) {
+		if (ga_py_store_enter((ga_py_store *)store) < 0)
+			goto fail;
+		self->store = (ga_py_store *)Py_NewRef(store);
+		opts.store = self->store->store;
 	}
 	opts.layer_cache = ga_py_path_str(cache);
 	GA_PY_NOGIL(rc = goaccel_image_new(&img, &opts));
-	Py_XDECREF(cache);
-	if (rc < 0)
-		return ga_py_raise(st, rc);
-	if ((self = (ga_py_image *)type->tp_alloc(type, 0)) == NULL) {
-		goaccel_image_free(img);
-		return NULL;
+	Py_CLEAR(cache);
+	if (rc < 0) {
+		ga_py_raise(st, rc);
+		goto fail;
 	}
 	self->img = img;
 	return (PyObject *)self;
+fail:
+	Py_XDECREF(cache);
+	Py_XDECREF(self); /* Image_dealloc gives the store back */
+	return NULL;
 }
 
 static void Image_dealloc(PyObject *obj)
 {
 	PyTypeObject *tp = Py_TYPE(obj);
-	goaccel_image *img = IMG(obj);
-	GA_PY_NOGIL(goaccel_image_free(img)); /* removes temporary files */
+	ga_py_image *self = (ga_py_image *)obj;
+	goaccel_image *img = self->img;
+	GA_PY_NOGIL(goaccel_image_free(img)); /* removes temporary files, releases the store's mount */
+	if (self->store) {
+		ga_py_store_leave(self->store);
+		Py_DECREF(self->store);
+	}
 	tp->tp_free(obj);
 	Py_DECREF(tp);
 }
@@ -373,9 +393,11 @@ static PyMethodDef Image_methods[] = {
 
 PyDoc_STRVAR(Image_doc,
 	"Image(*, layer_cache=None, source_date_epoch=None, gzip_level=6, os=None, architecture=None,\n"
-	"      variant=None)\n\n"
+	"      variant=None, store=None, threads=0)\n\n"
 	"A reproducible OCI image under construction (scratch until set_base()). source_date_epoch\n"
-	"None reads $SOURCE_DATE_EPOCH (or 0). Setters return the image, so calls chain.");
+	"None reads $SOURCE_DATE_EPOCH (or 0). layer_cache: a directory, or store: a goaccel.Store\n"
+	"(kept open while the image lives) for the layer cache. threads: compression threads (0 =\n"
+	"the CPUs). Setters return the image, so calls chain.");
 
 static PyType_Slot Image_slots[] = {
 	{Py_tp_doc, (void *)Image_doc},

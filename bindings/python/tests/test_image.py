@@ -88,6 +88,27 @@ def test_image_is_reproducible_and_valid(stage: Path, tmp_path: Path) -> None:
 
 
 @needs("image")
+def test_image_layer_cache_in_a_store(stage: Path, tmp_path: Path) -> None:
+    store = goaccel.Store(tmp_path / "store")
+    first = goaccel.Image(store=store, source_date_epoch=0, threads=2).add_layer_dir(stage)
+    assert not first.layers[0].cache_hit
+    store.close()  # the image keeps the store open while it lives
+    again = goaccel.Image(source_date_epoch=0)
+    with pytest.raises(ValueError):
+        goaccel.Image(store=store)
+    del again
+    assert first.layers[0].digest == goaccel.Image(source_date_epoch=0).add_layer_dir(stage).layers[0].digest
+    del first  # now the store handle is freed
+    with goaccel.Store(tmp_path / "store") as reopened:
+        second = goaccel.Image(store=reopened, source_date_epoch=0).add_layer_dir(stage)
+        assert second.layers[0].cache_hit
+        assert reopened.stats("image-layer").hits == 1
+        del second
+    with pytest.raises(TypeError):
+        goaccel.Image(store="not a store")  # type: ignore[arg-type]
+
+
+@needs("image")
 def test_image_errors(tmp_path: Path) -> None:
     img = goaccel.Image()
     with pytest.raises(goaccel.NotFound):
