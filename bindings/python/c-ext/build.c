@@ -10,9 +10,14 @@ static int build_trampoline(const goaccel_build_event *e, void *payload)
 {
 	ga_py_callback *cb = payload;
 	PyGILState_STATE g = PyGILState_Ensure();
-	PyObject *data = e->data ? PyBytes_FromStringAndSize(e->data, (Py_ssize_t)e->len) : Py_NewRef(Py_None);
-	PyObject *key = NULL, *ev = NULL;
+	PyObject *data, *key = NULL, *ev = NULL;
 	int rc;
+	if (cb->callable == NULL) { /* only the signal check */
+		rc = ga_py_callback_call_locked(cb, Py_NewRef(Py_None));
+		PyGILState_Release(g);
+		return rc;
+	}
+	data = e->data ? PyBytes_FromStringAndSize(e->data, (Py_ssize_t)e->len) : Py_NewRef(Py_None);
 	if (data) {
 		/* The module state is reachable from the callback struct's owner only; digests in events
 		 * are passed as hex strings and turned into Digest objects by goaccel.build. */
@@ -189,11 +194,11 @@ static PyObject *go_build(PyObject *module, PyObject *args, PyObject *kwargs)
 	opts.copy_count = ncopies;
 	opts.image_dir = ga_py_path_str(image_dir);
 	opts.base_dir = ga_py_path_str(base_dir);
-	if (progress != Py_None) {
-		cb.callable = progress;
-		opts.progress = build_trampoline;
-		opts.payload = &cb;
-	}
+	/* The trampoline is installed even without a Python callback: its ticks let Ctrl-C
+	 * (KeyboardInterrupt) cancel the build. */
+	cb.callable = progress == Py_None ? NULL : progress;
+	opts.progress = build_trampoline;
+	opts.payload = &cb;
 	GA_PY_NOGIL(rc = goaccel_go_build(&res, PyBytes_AS_STRING(dir), &opts));
 	if (ga_py_callback_finish(st, &cb, rc) != NULL)
 		result = result_dict(st, res);

@@ -6,6 +6,10 @@
  * raises, the exception object is kept and the trampoline returns non-zero: the library stops and
  * returns GOACCEL_EUSER, and ga_py_callback_finish() raises that same exception object again —
  * the caller sees exactly what the callback raised, traceback included, not a Cancelled.
+ *
+ * The trampoline also runs pending signal handlers (in the main thread), so Ctrl-C during a long
+ * call that reports progress (a go build ticks every 100 ms) raises KeyboardInterrupt promptly:
+ * the handler's exception aborts the call like a callback's would.
  */
 #include "goaccel_py.h"
 
@@ -20,6 +24,11 @@ int ga_py_callback_call_locked(ga_py_callback *cb, PyObject *arg)
 		return -1;
 	}
 	if (cb->exc) { /* already failed once (another worker thread): keep aborting */
+		Py_DECREF(arg);
+		return -1;
+	}
+	if (PyErr_CheckSignals() < 0) {
+		cb->exc = PyErr_GetRaisedException_compat();
 		Py_DECREF(arg);
 		return -1;
 	}
