@@ -13,7 +13,7 @@ typedef struct {
 	int verbose;  /* print the go commands and all of go's output */
 	int dry_run;
 	int line_shown; /* a live line is on screen */
-	const char *step_msg;
+	char step_msg[160]; /* the step's STEP_START message (events' strings are borrowed) */
 	goaccel_build_step step;
 } progress;
 
@@ -91,7 +91,7 @@ static void draw_live(progress *p, int64_t elapsed)
 	char d[32];
 	cli_fmt_duration(d, sizeof(d), elapsed);
 	fprintf(stdout, "\r\033[K  \033[36m>\033[0m %-9s %-8s %s  %s", goaccel_build_step_name(p->step),
-	        "running", d, p->step_msg ? p->step_msg : "");
+	        "running", d, p->step_msg);
 	fflush(stdout);
 	p->line_shown = 1;
 }
@@ -122,7 +122,7 @@ static int on_progress(const goaccel_build_event *ev, void *payload)
 	switch (ev->type) {
 	case GOACCEL_BUILD_EVENT_STEP_START:
 		p->step = ev->step;
-		p->step_msg = NULL;
+		snprintf(p->step_msg, sizeof(p->step_msg), "%s", ev->message ? ev->message : "");
 		if (p->tty)
 			draw_live(p, 0);
 		break;
