@@ -63,6 +63,9 @@ typedef struct {
 	int64_t cur_start;
 	int cancelled;
 	int workspace;    /* a go.work is in use */
+	int outputs_current; /* the output directory holds this build's outputs already */
+	int64_t stamp_duration_ns;
+	char *out_abs;    /* realpath of the output directory */
 	int quiet_stdout; /* go's stdout is not output (go list in the deps step) */
 	int64_t keys_ns; /* time spent computing and looking up the deps and build keys */
 } ga_build;
@@ -780,6 +783,19 @@ static int build_step(ga_build *b)
 		return error;
 	b->cur_start -= b->keys_ns; /* the inputs were hashed before the deps step: count it here */
 	set_key(b, GOACCEL_BUILD_STEP_BUILD, &b->build_id);
+	if (b->outputs_current) {
+		goaccel_store_counters hit;
+		memset(&hit, 0, sizeof(hit));
+		hit.hits = 1;
+		hit.time_saved_ns = (uint64_t)(b->stamp_duration_ns > 0 ? b->stamp_duration_ns : 0);
+		s->saved_ns = b->stamp_duration_ns;
+		/* counted as the hit it is, though the store was not read */
+		if ((error = goaccel_store_stats_add(b->store, BUILD_KIND, &hit)) < 0)
+			return error;
+		ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_BUILD,
+		                        "cached: the output directory holds these outputs already");
+		return step_end(b, GOACCEL_BUILD_STATUS_HIT);
+	}
 	if (b->build_act) {
 		s->saved_ns = goaccel_action_duration(b->build_act);
 		if ((error = record_outputs(b)) < 0)
@@ -851,6 +867,40 @@ static int set_output_paths(ga_build *b)
 	return 0;
 }
 
+/* The --copy items, from the module directory straight into the output directory. */
+static int copy_into_output(ga_build *b, goaccel_extract_options *xo)
+{
+	goaccel_extract_item *items;
+	size_t i;
+	int error;
+	if (b->o->copy_count == 0)
+		return 0;
+	if ((items = calloc(b->o->copy_count, sizeof(*items))) == NULL)
+		return ga_error_oom();
+	for (i = 0; i < b->o->copy_count; i++) {
+		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
+		items[i] = it;
+	}
+	error = goaccel_extract(b->o->output_dir, b->dir, items, b->o->copy_count, xo);
+	free(items);
+	return error;
+}
+
+/* Remembers that the output directory now holds this build's outputs. */
+static int stamp_outputs(ga_build *b)
+{
+	char *abs = realpath(b->o->output_dir, NULL);
+	int error;
+	if (!abs)
+		return ga_error_os(0, errno, "%s: realpath", b->o->output_dir);
+	free(b->out_abs);
+	b->out_abs = abs;
+	error = ga_build_outputs_record(goaccel_mount_path(b->state), abs, &b->build_id,
+	                                b->build_act ? goaccel_action_duration(b->build_act) : 0,
+	                                b->res->outputs, b->res->output_count);
+	return error;
+}
+
 static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
 {
 	goaccel_extract_item all = GOACCEL_EXTRACT_ITEM("/", "/");
@@ -861,27 +911,21 @@ static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
 		/* A hit with no image: the outputs go from the store straight to their place (each
 		 * file replaced atomically), and the copies from the module directory. */
 		char *dir = bin_path(b, b->o->output_dir, "");
-		goaccel_extract_item *items = NULL;
-		size_t i;
 		if (!dir)
 			return ga_error_oom();
 		if ((error = ga_mkdir_p(dir, 0755)) == 0)
 			error = goaccel_action_restore(b->build_act, dir, NULL);
 		free(dir);
-		if (error == 0 && b->o->copy_count &&
-		    (items = calloc(b->o->copy_count, sizeof(*items))) == NULL)
-			error = ga_error_oom();
-		for (i = 0; error == 0 && i < b->o->copy_count; i++) {
-			goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
-			items[i] = it;
-		}
-		if (error == 0 && b->o->copy_count)
-			error = goaccel_extract(b->o->output_dir, b->dir, items, b->o->copy_count, xo);
-		free(items);
+		if (error == 0)
+			error = copy_into_output(b, xo);
 	} else {
 		error = goaccel_extract(b->o->output_dir, b->tree, &all, 1, xo);
 	}
-	return error < 0 ? error : set_output_paths(b);
+	if (error == 0)
+		error = set_output_paths(b);
+	if (error == 0)
+		error = stamp_outputs(b);
+	return error;
 }
 
 static int write_image(ga_build *b)
@@ -943,6 +987,16 @@ static int extract_step(ga_build *b)
 	/* Created directories belong to whoever runs the build, as cp would leave them. */
 	xo.parent_uid = GOACCEL_EXTRACT_KEEP;
 	xo.parent_gid = GOACCEL_EXTRACT_KEEP;
+	if (b->outputs_current) {
+		if ((error = copy_into_output(b, &xo)) < 0) {
+			b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
+			return error;
+		}
+		ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_EXTRACT,
+		                        "the output directory is up to date%s",
+		                        b->o->copy_count ? " (copies refreshed)" : "");
+		return step_end(b, b->o->copy_count ? GOACCEL_BUILD_STATUS_MISS : GOACCEL_BUILD_STATUS_SKIPPED);
+	}
 	if ((b->tree && (error = add_copies(b, &xo)) < 0) ||
 	    (b->o->output_dir && (error = write_output_dir(b, &xo)) < 0) ||
 	    (b->o->image_dir && (error = write_image(b)) < 0)) {
@@ -954,6 +1008,23 @@ static int extract_step(ga_build *b)
 	                        b->o->output_dir ? " to the output directory" : "",
 	                        b->o->image_dir ? (b->o->output_dir ? " and an image" : " to an image") : "");
 	return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+}
+
+/* Whether the output directory already holds exactly this build's outputs (an output stamp,
+ * lib/build_outstamp.c): then neither the store nor the files are read or written. Only for
+ * builds without an image (an image is made from a fresh tree). */
+static int check_outputs(ga_build *b)
+{
+	const char *bd = b->o->bin_dir;
+	if (b->o->dry_run || !b->o->output_dir || b->o->image_dir)
+		return 0;
+	if ((b->out_abs = realpath(b->o->output_dir, NULL)) == NULL)
+		return 0; /* not there yet */
+	while (bd && *bd == '/')
+		bd++;
+	return ga_build_outputs_current(&b->outputs_current, &b->stamp_duration_ns, b->res,
+	                                goaccel_mount_path(b->state), b->out_abs, b->o->output_dir, bd,
+	                                &b->build_id);
 }
 
 /* Output trees left behind by a build that was killed: removed once a day old (a live build's
@@ -986,7 +1057,7 @@ static int make_stage(ga_build *b)
 	const char *bd = b->o->bin_dir;
 	int error;
 	char *tmp;
-	if (b->build_act && !b->o->image_dir)
+	if ((b->build_act || b->outputs_current) && !b->o->image_dir)
 		return 0; /* a hit restores straight into the output directory, if any */
 	/* On the store's file system, so that restoring outputs can reflink where it allows. */
 	if ((tmp = ga_path_join(goaccel_mount_path(b->state), "tmp")) == NULL ||
@@ -1037,6 +1108,7 @@ static void dispose(ga_build *b)
 	ga_buf_dispose(&b->log);
 	free(b->target);
 	free(b->dir);
+	free(b->out_abs);
 	goaccel_build_result_free(b->res);
 }
 
@@ -1058,12 +1130,13 @@ int goaccel_go_build(goaccel_build_result **out, const char *module_dir,
 	/* Both keys and both lookups first: whether the download is needed depends on the build. */
 	b.keys_ns = ga_monotonic_ns();
 	if ((error = deps_key(&b)) < 0 || (error = lookup(&b.deps_act, &b, DEPS_KIND, &b.deps_id)) < 0 ||
-	    (error = build_key(&b)) < 0 || (error = lookup(&b.build_act, &b, BUILD_KIND, &b.build_id)) < 0)
+	    (error = build_key(&b)) < 0 || (error = check_outputs(&b)) < 0 ||
+	    (!b.outputs_current && (error = lookup(&b.build_act, &b, BUILD_KIND, &b.build_id)) < 0))
 		goto done;
 	b.keys_ns = ga_monotonic_ns() - b.keys_ns;
 	if (!b.o->dry_run && (error = make_stage(&b)) < 0)
 		goto done;
-	if ((error = deps_step(&b, b.build_act != NULL)) < 0 || (error = build_step(&b)) < 0 || (error = extract_step(&b)) < 0)
+	if ((error = deps_step(&b, b.build_act != NULL || b.outputs_current)) < 0 || (error = build_step(&b)) < 0 || (error = extract_step(&b)) < 0)
 		goto done;
 	if (!b.o->dry_run && (error = ga_build_remember(b.store, b.target, b.deps_key, b.build_key,
 	                                                b.mans, b.roots.count)) < 0)

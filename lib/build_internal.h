@@ -83,4 +83,20 @@ int ga_build_remember(goaccel_store *store, const char *target, const goaccel_ke
                       const goaccel_key *build_key, const ga_build_root_manifest *roots,
                       size_t nroots);
 
+/* ---- build_outstamp.c: outputs already in place in an output directory ---- */
+
+/* Records that out_dir (absolute, with the bin_dir applied by the caller's paths) holds the n
+ * outputs of the build with key, as the files are now. No stamp is written if an output file is
+ * missing. */
+int ga_build_outputs_record(const char *state_dir, const char *out_dir, const goaccel_digest *key,
+                            int64_t duration_ns, const goaccel_build_output *outputs, size_t n);
+
+/* *current = 1 when the stamp of out_dir (absolute) names key and every output file is unchanged
+ * since it was written; the outputs are then added to res (their paths under shown_dir, the
+ * directory as the caller named it) and *duration_ns is the recorded duration of the build they
+ * came from. */
+int ga_build_outputs_current(int *current, int64_t *duration_ns, goaccel_build_result *res,
+                             const char *state_dir, const char *out_dir, const char *shown_dir,
+                             const char *bin_dir, const goaccel_digest *key);
+
 #endif

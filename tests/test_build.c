@@ -272,6 +272,25 @@ static void test_build__cold_then_no_go_process(void **state)
 	assert_string_equal(out, "tiny dev");
 	free(out);
 	goaccel_build_result_free(res);
+
+	/* the output directory holds these outputs already: nothing is read or written */
+	GA_OK(goaccel_go_build(&res, fx.mod, &o));
+	assert_int_equal(ST(res, BUILD), GOACCEL_BUILD_STATUS_HIT);
+	assert_int_equal(ST(res, EXTRACT), GOACCEL_BUILD_STATUS_SKIPPED);
+	assert_non_null(strstr(goaccel_build_result_explanation(res, GOACCEL_BUILD_STEP_BUILD),
+	                       "output directory"));
+	assert_int_equal(goaccel_build_result_output_count(res), 1);
+	assert_non_null(strstr(goaccel_build_result_output_byindex(res, 0)->path, "/out/tiny"));
+	goaccel_build_result_free(res);
+	/* ... until the file changes */
+	assert_int_equal(tu_sh("printf x >> %s/tiny", fx.out), 0);
+	GA_OK(goaccel_go_build(&res, fx.mod, &o));
+	assert_int_equal(ST(res, EXTRACT), GOACCEL_BUILD_STATUS_MISS);
+	out = tu_sh_out("%s/tiny", fx.out);
+	assert_string_equal(out, "tiny dev");
+	free(out);
+	goaccel_build_result_free(res);
+	assert_int_equal(go_calls(), 0);
 }
 
 static void test_build__readme_and_test_files_are_not_inputs(void **state)
