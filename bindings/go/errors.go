@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"fmt"
-	"runtime"
 )
 
 // ErrorCode is a libgoaccel return code (GOACCEL_E*). The codes are themselves errors, so they are
@@ -110,23 +109,12 @@ func (e *Error) Unwrap() error { return e.Cause }
 func makeError(ret C.int) error {
 	last := C.goaccel_error_last()
 	e := &Error{Code: ErrorCode(ret), Class: ErrorClass(last.klass), Message: C.GoString(last.message)}
-	// The code the function returned wins; the thread's record may be older if a function failed
-	// without setting it (it never should, but a wrong message is better than a wrong code).
-	if ErrorCode(last.code) != e.Code && last.code == 0 {
+	// The code the function returned wins. Should a function ever fail without recording why,
+	// the thread's record says "no error": say the code instead of that.
+	if last.code == 0 {
 		e.Message = e.Code.Name()
 	}
 	return e
-}
-
-// check runs a C call on a locked OS thread and maps its result to an error.
-// Use it for calls with no outputs that must be read on the same thread.
-func check(call func() C.int) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := call(); ret < 0 {
-		return makeError(ret)
-	}
-	return nil
 }
 
 // errorf makes an *Error for a failure detected on the Go side (a bad argument the library cannot
