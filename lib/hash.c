@@ -1003,43 +1003,86 @@ static int cache_needs_write(const hctx *ctx)
 	return ctx->use_cache && (ctx->stats.files_hashed > 0 || !ctx->cache.loaded);
 }
 
-/* Emits the entries in bytewise path order, moving paths and targets into the manifest. */
-static int emit_dir(goaccel_manifest *m, recvec *recs, hdir *d)
+/* Where the entries go, in bytewise path order: a manifest when the caller wants one, else
+ * straight into the digest; and the stat records when the cache will be rewritten. */
+typedef struct {
+	goaccel_manifest *m;
+	ga_tree_enc enc;
+	recvec *recs;
+} emitter;
+
+static int emit_one(emitter *em, hnode *n)
+{
+	goaccel_entry_type type = n->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK;
+	int error;
+	if (n->kind == K_FILE && em->recs && (error = rec_add(em->recs, n)) < 0)
+		return error;
+	if (!em->m)
+		return ga_tree_enc_add(&em->enc, n->path, n->pathlen, type, n->exec, n->size, &n->digest);
+	error = ga_manifest_add(em->m, n->path, n->pathlen, type, n->exec, n->size, &n->digest, n->link_target);
+	n->link_target = NULL;
+	return error;
+}
+
+static int emit_dir(emitter *em, hdir *d)
 {
 	size_t i;
 	int error;
 	for (i = 0; i < d->nchildren; i++) {
 		hnode *n = d->children[i];
-		if (n->kind == K_DIR) {
-			if ((error = emit_dir(m, recs, n->dir)) < 0)
-				return error;
-			continue;
-		}
-		if (n->kind == K_FILE && recs && (error = rec_add(recs, n)) < 0)
-			return error;
-		error = ga_manifest_add(m, n->path, n->pathlen, n->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK,
-		                        n->exec, n->size, &n->digest, n->link_target);
-		n->link_target = NULL;
-		if (error < 0)
+		if ((error = n->kind == K_DIR ? emit_dir(em, n->dir) : emit_one(em, n)) < 0)
 			return error;
 	}
 	return 0;
 }
 
-static int finish(hctx *ctx, goaccel_digest *out, goaccel_manifest **manifest_out, goaccel_manifest *m,
-                  recvec *recs, const goaccel_hash_options *opts)
+/* Prepares an emitter for count entries of path_bytes of path text. */
+static int emitter_start(emitter *em, recvec *recs, int want_manifest, size_t count, size_t path_bytes)
 {
 	int error;
-	if ((error = ga_tree_digest(&m->digest, m->entries, m->count)) < 0)
+	memset(em, 0, sizeof(*em));
+	if (recs) {
+		if ((recs->recs = malloc((count + 1) * sizeof(*recs->recs))) == NULL)
+			return ga_error_oom();
+		recs->alloc = count + 1;
+		em->recs = recs;
+	}
+	if (want_manifest)
+		return ga_manifest_new(&em->m, count, path_bytes);
+	if ((error = ga_tree_enc_start(&em->enc, count)) < 0)
 		return error;
-	ctx->stats.entries = m->count;
-	if (cache_needs_write(ctx) && (error = write_cache(ctx, opts->stat_cache, recs)) < 0)
+	return 0;
+}
+
+static void emitter_dispose(emitter *em)
+{
+	goaccel_manifest_free(em->m);
+	ga_tree_enc_dispose(&em->enc);
+}
+
+/* The digest, the stat cache, and the manifest handed to the caller (or freed). */
+static int finish(hctx *ctx, goaccel_digest *out, goaccel_manifest **manifest_out, emitter *em,
+                  const goaccel_hash_options *opts)
+{
+	goaccel_digest d;
+	int error;
+	if (em->m) {
+		if ((error = ga_tree_digest(&em->m->digest, em->m->entries, em->m->count)) < 0)
+			return error;
+		d = em->m->digest;
+		ctx->stats.entries = em->m->count;
+	} else {
+		if ((error = ga_tree_enc_finish(&d, &em->enc)) < 0)
+			return error;
+		ctx->stats.entries = em->enc.added;
+	}
+	if (cache_needs_write(ctx) && (error = write_cache(ctx, opts->stat_cache, em->recs)) < 0)
 		return error;
-	*out = m->digest;
-	if (manifest_out)
-		*manifest_out = m;
-	else
-		goaccel_manifest_free(m);
+	*out = d;
+	if (manifest_out) {
+		*manifest_out = em->m;
+		em->m = NULL;
+	}
 	return 0;
 }
 
@@ -1077,7 +1120,7 @@ static int load_patterns(hctx *ctx, const goaccel_hash_options *opts)
 }
 
 /* A regular file as the root: one entry with the empty path. */
-static int hash_root_file(hctx *ctx, goaccel_manifest *m, recvec *recs, const struct stat *st)
+static int hash_root_file(hctx *ctx, emitter *em, const struct stat *st)
 {
 	hworker w;
 	hnode *n = NULL;
@@ -1092,9 +1135,7 @@ static int hash_root_file(hctx *ctx, goaccel_manifest *m, recvec *recs, const st
 	node_set_stat(n, st);
 	if (!cached(&w, n) && (error = hash_file(&w, n, AT_FDCWD, ctx->root_real)) < 0)
 		goto done;
-	if ((error = rec_add(recs, n)) < 0)
-		goto done;
-	error = ga_manifest_add(m, n->path, 0, GOACCEL_ENTRY_FILE, n->exec, n->size, &n->digest, NULL);
+	error = emit_one(em, n);
 done:
 	merge_stats(&ctx->stats, &w.stats);
 	node_free(n);
@@ -1113,18 +1154,20 @@ int goaccel_hash_tree(goaccel_digest *out, goaccel_manifest **manifest_out, cons
 {
 	hctx ctx;
 	hdir *top = NULL;
-	goaccel_manifest *m = NULL;
+	emitter em;
 	recvec recs = {NULL, 0, 0};
 	struct stat st;
 	int error;
 	GA_ASSERT_ARG(out);
 	GA_ASSERT_ARG(root);
 	GA_CHECK_VERSION(opts, GOACCEL_HASH_OPTIONS_VERSION, "goaccel_hash_options");
+	memset(&em, 0, sizeof(em));
 	if ((error = ctx_init(&ctx, root, opts)) < 0 || (error = load_patterns(&ctx, opts)) < 0 ||
 	    (error = open_root(&ctx, root, &st)) < 0)
 		goto done;
 	if (S_ISREG(st.st_mode)) {
-		if ((error = ga_manifest_new(&m, 1, 0)) < 0 || (error = hash_root_file(&ctx, m, &recs, &st)) < 0)
+		if ((error = emitter_start(&em, ctx.use_cache ? &recs : NULL, manifest_out != NULL, 1, 1)) < 0 ||
+		    (error = hash_root_file(&ctx, &em, &st)) < 0)
 			goto done;
 	} else {
 		size_t count, path_bytes = 0;
@@ -1143,27 +1186,15 @@ int goaccel_hash_tree(goaccel_digest *out, goaccel_manifest **manifest_out, cons
 			goto done;
 		/* sized up front: a warm run should not spend its time growing arrays */
 		count = count_entries(top, &path_bytes);
-		if ((error = ga_manifest_new(&m, count, path_bytes)) < 0)
-			goto done;
-		if (cache_needs_write(&ctx)) {
-			if ((recs.recs = malloc((count + 1) * sizeof(*recs.recs))) == NULL) {
-				error = ga_error_oom();
-				goto done;
-			}
-			recs.alloc = count + 1;
-			error = emit_dir(m, &recs, top);
-		} else {
-			error = emit_dir(m, NULL, top);
-		}
-		if (error < 0)
+		if ((error = emitter_start(&em, cache_needs_write(&ctx) ? &recs : NULL, manifest_out != NULL, count,
+		                           path_bytes)) < 0 ||
+		    (error = emit_dir(&em, top)) < 0)
 			goto done;
 	}
-	if ((error = finish(&ctx, out, manifest_out, m, &recs, opts)) < 0)
-		goto done;
-	m = NULL;
+	error = finish(&ctx, out, manifest_out, &em, opts);
 done:
 	report_stats(&ctx, opts);
-	goaccel_manifest_free(m);
+	emitter_dispose(&em);
 	dir_free(top);
 	free(recs.recs);
 	ctx_dispose(&ctx);
@@ -1268,7 +1299,7 @@ int goaccel_hash_paths(goaccel_digest *out, goaccel_manifest **manifest_out, con
 	const char **sorted = NULL;
 	hnode **nodes = NULL, **big = NULL;
 	size_t i, n = 0, nb = 0, ab = 0;
-	goaccel_manifest *m = NULL;
+	emitter em;
 	recvec recs = {NULL, 0, 0};
 	char *last_ok = NULL;
 	struct stat st;
@@ -1277,6 +1308,7 @@ int goaccel_hash_paths(goaccel_digest *out, goaccel_manifest **manifest_out, con
 	GA_ASSERT_ARG(root);
 	GA_ASSERT_ARG(relpaths || count == 0);
 	GA_CHECK_VERSION(opts, GOACCEL_HASH_OPTIONS_VERSION, "goaccel_hash_options");
+	memset(&em, 0, sizeof(em));
 	if ((error = ctx_init(&ctx, root, opts)) < 0 || (error = open_root(&ctx, root, &st)) < 0)
 		goto done;
 	if (!S_ISDIR(st.st_mode)) {
@@ -1322,22 +1354,13 @@ int goaccel_hash_paths(goaccel_digest *out, goaccel_manifest **manifest_out, con
 		size_t bytes = 0;
 		for (i = 0; i < n; i++)
 			bytes += nodes[i]->pathlen + 1;
-		if ((error = ga_manifest_new(&m, n, bytes)) < 0)
+		if ((error = emitter_start(&em, cache_needs_write(&ctx) ? &recs : NULL, manifest_out != NULL, n, bytes)) < 0)
 			goto done;
 	}
-	for (i = 0; i < n; i++) {
-		hnode *x = nodes[i];
-		if (x->kind == K_FILE && cache_needs_write(&ctx) && (error = rec_add(&recs, x)) < 0)
+	for (i = 0; i < n; i++)
+		if ((error = emit_one(&em, nodes[i])) < 0)
 			goto done;
-		error = ga_manifest_add(m, x->path, x->pathlen, x->kind == K_FILE ? GOACCEL_ENTRY_FILE : GOACCEL_ENTRY_SYMLINK,
-		                        x->exec, x->size, &x->digest, x->link_target);
-		x->link_target = NULL;
-		if (error < 0)
-			goto done;
-	}
-	if ((error = finish(&ctx, out, manifest_out, m, &recs, opts)) < 0)
-		goto done;
-	m = NULL;
+	error = finish(&ctx, out, manifest_out, &em, opts);
 done:
 	if (winit) {
 		merge_stats(&ctx.stats, &w.stats);
@@ -1351,7 +1374,7 @@ done:
 	free(big);
 	free(last_ok);
 	free(recs.recs);
-	goaccel_manifest_free(m);
+	emitter_dispose(&em);
 	ctx_dispose(&ctx);
 	return error;
 }

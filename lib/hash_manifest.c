@@ -165,46 +165,76 @@ int ga_manifest_push(goaccel_manifest *m, char *path, goaccel_entry_type type, u
 }
 
 /* The canonical encoding (docs/hashing.md), streamed through SHA-256 in 64 KiB pieces. */
+int ga_tree_enc_start(ga_tree_enc *e, uint64_t count)
+{
+	int error;
+	memset(e, 0, sizeof(*e));
+	if ((e->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(e->md, EVP_sha256(), NULL) != 1)
+		return ga_error_ssl("sha256: initialising tree digest");
+	if ((error = ga_buf_grow(&e->buf, 70000)) < 0 || (error = ga_buf_put(&e->buf, TREE_MAGIC, sizeof(TREE_MAGIC))) < 0 ||
+	    (error = ga_buf_put_u32be(&e->buf, GOACCEL_HASH_FORMAT_VERSION)) < 0 ||
+	    (error = ga_buf_put_u64be(&e->buf, count)) < 0)
+		return error;
+	e->expected = count;
+	return 0;
+}
+
+static int enc_flush(ga_tree_enc *e)
+{
+	if (e->buf.size && EVP_DigestUpdate(e->md, e->buf.ptr, e->buf.size) != 1)
+		return ga_error_ssl("sha256: tree digest");
+	ga_buf_clear(&e->buf);
+	return 0;
+}
+
+int ga_tree_enc_add(ga_tree_enc *e, const char *path, size_t len, goaccel_entry_type type, unsigned exec,
+                    uint64_t size, const goaccel_digest *digest)
+{
+	int error;
+	if ((error = ga_buf_put_u32be(&e->buf, (uint32_t)len)) < 0 || (error = ga_buf_put(&e->buf, path, len)) < 0 ||
+	    (error = ga_buf_putc(&e->buf, (char)type)) < 0 || (error = ga_buf_putc(&e->buf, exec ? 1 : 0)) < 0 ||
+	    (error = ga_buf_put_u64be(&e->buf, size)) < 0 ||
+	    (error = ga_buf_put(&e->buf, digest->id, GOACCEL_DIGEST_SIZE)) < 0)
+		return error;
+	e->added++;
+	return e->buf.size >= 65536 ? enc_flush(e) : 0;
+}
+
+int ga_tree_enc_finish(goaccel_digest *out, ga_tree_enc *e)
+{
+	unsigned int n = 0;
+	int error;
+	if (e->added != e->expected)
+		return ga_error(GOACCEL_ERROR, GOACCEL_ERROR_HASH, "tree digest: %llu entries announced, %llu added",
+		                (unsigned long long)e->expected, (unsigned long long)e->added);
+	if ((error = enc_flush(e)) < 0)
+		return error;
+	if (EVP_DigestFinal_ex(e->md, out->id, &n) != 1 || n != GOACCEL_DIGEST_SIZE)
+		return ga_error_ssl("sha256: finishing tree digest");
+	return 0;
+}
+
+void ga_tree_enc_dispose(ga_tree_enc *e)
+{
+	EVP_MD_CTX_free(e->md);
+	ga_buf_dispose(&e->buf);
+	memset(e, 0, sizeof(*e));
+}
+
 int ga_tree_digest(goaccel_digest *out, const goaccel_manifest_entry *entries, size_t count)
 {
-	ga_buf buf = GA_BUF_INIT;
-	EVP_MD_CTX *md = NULL;
-	unsigned int n = 0;
+	ga_tree_enc e;
 	size_t i;
-	int error = 0;
-	if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		error = ga_error_ssl("sha256: initialising tree digest");
+	int error;
+	if ((error = ga_tree_enc_start(&e, count)) < 0)
 		goto done;
-	}
-	if ((error = ga_buf_grow(&buf, 70000)) < 0 || (error = ga_buf_put(&buf, TREE_MAGIC, sizeof(TREE_MAGIC))) < 0 ||
-	    (error = ga_buf_put_u32be(&buf, GOACCEL_HASH_FORMAT_VERSION)) < 0 ||
-	    (error = ga_buf_put_u64be(&buf, count)) < 0)
-		goto done;
-	for (i = 0; i < count; i++) {
-		const goaccel_manifest_entry *e = &entries[i];
-		size_t plen = strlen(e->path);
-		if ((error = ga_buf_put_u32be(&buf, (uint32_t)plen)) < 0 || (error = ga_buf_put(&buf, e->path, plen)) < 0 ||
-		    (error = ga_buf_putc(&buf, (char)e->type)) < 0 || (error = ga_buf_putc(&buf, e->exec ? 1 : 0)) < 0 ||
-		    (error = ga_buf_put_u64be(&buf, e->size)) < 0 ||
-		    (error = ga_buf_put(&buf, e->digest.id, GOACCEL_DIGEST_SIZE)) < 0)
+	for (i = 0; i < count; i++)
+		if ((error = ga_tree_enc_add(&e, entries[i].path, strlen(entries[i].path), entries[i].type, entries[i].exec,
+		                             entries[i].size, &entries[i].digest)) < 0)
 			goto done;
-		if (buf.size >= 65536 || i + 1 == count) {
-			if (EVP_DigestUpdate(md, buf.ptr, buf.size) != 1) {
-				error = ga_error_ssl("sha256: tree digest");
-				goto done;
-			}
-			ga_buf_clear(&buf);
-		}
-	}
-	if (buf.size && EVP_DigestUpdate(md, buf.ptr, buf.size) != 1) {
-		error = ga_error_ssl("sha256: tree digest");
-		goto done;
-	}
-	if (EVP_DigestFinal_ex(md, out->id, &n) != 1 || n != GOACCEL_DIGEST_SIZE)
-		error = ga_error_ssl("sha256: finishing tree digest");
+	error = ga_tree_enc_finish(out, &e);
 done:
-	EVP_MD_CTX_free(md);
-	ga_buf_dispose(&buf);
+	ga_tree_enc_dispose(&e);
 	return error;
 }
 

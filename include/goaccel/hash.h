@@ -69,9 +69,10 @@ typedef struct {
 	unsigned int version; /**< GOACCEL_HASH_OPTIONS_VERSION */
 
 	/**
-	 * Exclude patterns in .dockerignore syntax, one pattern per string ("*.log", "!keep.log",
-	 * "/build", "**\/testdata"). Applied after the patterns of ignore_file, so they can override
-	 * them. Borrowed for the duration of the call. goaccel_hash_tree() only.
+	 * Exclude patterns in .dockerignore syntax with BuildKit's semantics, one pattern per string
+	 * ("*.log", "!keep.log", "/build", "**\/testdata"). Applied after the patterns of
+	 * ignore_file, so they can override them. Borrowed for the duration of the call.
+	 * goaccel_hash_tree() only.
 	 */
 	const char *const *exclude;
 	size_t exclude_count; /**< number of strings in exclude */
@@ -83,12 +84,13 @@ typedef struct {
 	const char *ignore_file;
 
 	/**
-	 * Non-zero: leave out what git ignores, exactly as git does (through libgit2): every
-	 * .gitignore of the repository containing root (nested ones too, and those of root's parent
-	 * directories inside the repository) and .git/info/exclude. Files that are tracked in the
-	 * index are kept even when a pattern names them, as in git. When root is not inside a git
-	 * repository this option has no effect (git ignores nothing there either).
-	 * goaccel_hash_tree() only.
+	 * Non-zero: leave out what git leaves out of `git ls-files --cached --others
+	 * --exclude-standard`: every .gitignore of the repository containing root (nested ones, and
+	 * those of root's parent directories), .git/info/exclude and the repository's own
+	 * core.excludesFile. Files tracked in the index are kept even when a pattern names them, as in
+	 * git. libgit2 provides the repository, index and configuration; the patterns follow git's
+	 * rules exactly (docs/hashing.md says why not libgit2's matcher). When root is not inside a
+	 * work tree this option has no effect. goaccel_hash_tree() only.
 	 */
 	int gitignore;
 

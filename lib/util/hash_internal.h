@@ -135,6 +135,18 @@ int ga_manifest_push(goaccel_manifest *m, char *path, goaccel_entry_type type, u
 /* Computes the tree digest of the entries (which must be in bytewise path order). */
 int ga_tree_digest(goaccel_digest *out, const goaccel_manifest_entry *entries, size_t count);
 
+/* The same encoding streamed entry by entry (count announced up front, as the format says). */
+typedef struct {
+	void *md; /* EVP_MD_CTX */
+	ga_buf buf;
+	uint64_t expected, added;
+} ga_tree_enc;
+int ga_tree_enc_start(ga_tree_enc *e, uint64_t count);
+int ga_tree_enc_add(ga_tree_enc *e, const char *path, size_t len, goaccel_entry_type type, unsigned exec,
+                    uint64_t size, const goaccel_digest *digest);
+int ga_tree_enc_finish(goaccel_digest *out, ga_tree_enc *e);
+void ga_tree_enc_dispose(ga_tree_enc *e);
+
 /* ---- shared helpers (lib/hash_manifest.c) ---------------------------------------------------- */
 
 /* Decodes one UTF-8 character of s (len > 0) and its width. An invalid byte b decodes as the
