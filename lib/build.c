@@ -5,6 +5,7 @@
  * deferred until the build step is known to miss: a build whose outputs are in the store needs
  * no module cache at all (a fresh machine with an imported store). docs/build.md has the details. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -629,6 +630,28 @@ static int list_stage(goaccel_strarray *names, const char *dir)
 	return error;
 }
 
+typedef struct {
+	const goaccel_action_output *outs;
+	size_t n;
+	goaccel_digest *digests;
+	int error;
+	char message[512];
+} digest_job;
+
+static void *digest_outputs(void *payload)
+{
+	digest_job *job = payload;
+	size_t i;
+	for (i = 0; i < job->n; i++) {
+		if ((job->error = goaccel_digest_file(&job->digests[i], job->outs[i].path)) < 0) {
+			/* the error is thread-local: carry its text to the building thread */
+			snprintf(job->message, sizeof(job->message), "%s", goaccel_error_last()->message);
+			break;
+		}
+	}
+	return NULL;
+}
+
 static int run_build(ga_build *b)
 {
 	const char *argv[32];
@@ -678,21 +701,35 @@ static int run_build(ga_build *b)
 		if ((outs[i].path = ga_path_join(b->stage, names.strings[i])) == NULL)
 			error = ga_error_oom();
 	}
-	if (error == 0)
-		error = goaccel_store_action_put(b->store, &b->build_id, BUILD_KIND, outs, names.count, &meta);
-	/* The outputs as built (what the record holds), without reading the record back: a lookup
-	 * would verify every blob again and count a hit in the statistics. */
-	for (i = 0; i < names.count && error == 0; i++) {
-		goaccel_digest d;
-		struct stat st;
-		if ((error = goaccel_digest_file(&d, outs[i].path)) < 0)
-			break;
-		if (stat(outs[i].path, &st) < 0) {
-			error = ga_error_os(0, errno, "%s: stat", outs[i].path);
-			break;
+	/* The outputs' digests (for the result and the output stamp) are computed on another core
+	 * while the store copies them in, instead of reading the record back afterwards: a lookup
+	 * would verify every blob once more and count a hit in the statistics. */
+	if (error == 0) {
+		digest_job job = {outs, names.count, NULL, 0, ""};
+		pthread_t th;
+		int threaded;
+		if ((job.digests = calloc(names.count + 1, sizeof(*job.digests))) == NULL) {
+			error = ga_error_oom();
+			goto done;
 		}
-		error = ga_build_result_add_output(b->res, names.strings[i], NULL, &d, (uint64_t)st.st_size,
-		                                   st.st_mode & 0777);
+		threaded = pthread_create(&th, NULL, digest_outputs, &job) == 0;
+		error = goaccel_store_action_put(b->store, &b->build_id, BUILD_KIND, outs, names.count, &meta);
+		if (threaded)
+			pthread_join(th, NULL);
+		else
+			digest_outputs(&job);
+		if (error == 0 && job.error < 0)
+			error = ga_error(job.error, GOACCEL_ERROR_BUILD, "%s", job.message);
+		for (i = 0; i < names.count && error == 0; i++) {
+			struct stat st;
+			if (stat(outs[i].path, &st) < 0) {
+				error = ga_error_os(0, errno, "%s: stat", outs[i].path);
+				break;
+			}
+			error = ga_build_result_add_output(b->res, names.strings[i], NULL, &job.digests[i],
+			                                   (uint64_t)st.st_size, st.st_mode & 0777);
+		}
+		free(job.digests);
 	}
 	b->build_duration_ns = meta.duration_ns;
 done:
@@ -914,6 +951,42 @@ static int stamp_outputs(ga_build *b)
 	return error;
 }
 
+static int move_into_output(ga_build *b, goaccel_extract_options *xo)
+{
+	char *dir = bin_path(b, b->o->output_dir, "");
+	size_t i;
+	int error = 0;
+	if (!dir)
+		return ga_error_oom();
+	if ((error = ga_mkdir_p(dir, 0755)) < 0)
+		goto done;
+	for (i = 0; i < b->res->output_count && error == 0; i++) {
+		const char *name = b->res->outputs[i].name;
+		char *src = ga_path_join(b->stage, name), *dst = ga_path_join(dir, name);
+		if (!src || !dst)
+			error = ga_error_oom();
+		else if (rename(src, dst) < 0) {
+			/* another file system: copy, COPY --from style */
+			goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(name, "/");
+			if (errno == EXDEV)
+				error = goaccel_extract(dir, b->stage, &it, 1, xo);
+			else
+				error = ga_error_os(GOACCEL_ERROR, errno, "%s: rename to %s", src, dst);
+		}
+		free(src);
+		free(dst);
+	}
+	if (error == 0)
+		error = copy_into_output(b, xo);
+	if (error == 0)
+		error = set_output_paths(b);
+	if (error == 0)
+		error = stamp_outputs(b);
+done:
+	free(dir);
+	return error;
+}
+
 static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
 {
 	goaccel_extract_item all = GOACCEL_EXTRACT_ITEM("/", "/");
@@ -1000,6 +1073,17 @@ static int extract_step(ga_build *b)
 	/* Created directories belong to whoever runs the build, as cp would leave them. */
 	xo.parent_uid = GOACCEL_EXTRACT_KEEP;
 	xo.parent_gid = GOACCEL_EXTRACT_KEEP;
+	if (b->tree && b->o->output_dir && !b->o->image_dir) {
+		/* A miss without an image: the binaries go has just written are moved into place
+		 * (the store has its own copy now). */
+		if ((error = move_into_output(b, &xo)) < 0) {
+			b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
+			return error;
+		}
+		ga_build_result_explain(b->res, GOACCEL_BUILD_STEP_EXTRACT, "%zu binar%s to the output directory",
+		                        b->res->output_count, b->res->output_count == 1 ? "y" : "ies");
+		return step_end(b, GOACCEL_BUILD_STATUS_MISS);
+	}
 	if (b->outputs_current) {
 		if ((error = copy_into_output(b, &xo)) < 0) {
 			b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
