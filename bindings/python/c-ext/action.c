@@ -170,7 +170,7 @@ static PyObject *Action_get_info(PyObject *obj, void *closure)
 
 static PyMethodDef Action_methods[] = {
 	{"restore", (PyCFunction)(void (*)(void))Action_restore, METH_VARARGS | METH_KEYWORDS,
-		"restore(dest, *, no_overwrite=False, no_reflink=False) -> None\n\n"
+		"restore($self, /, dest, *, no_overwrite=False, no_reflink=False)\n--\n\n"
 		"Writes the outputs under dest with their recorded modes."},
 	{"close", Action_close, METH_NOARGS, "close() -> None\n\nFrees the record (closing its blobs)."},
 	{"__enter__", Action_enter, METH_NOARGS, NULL},

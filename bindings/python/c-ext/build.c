@@ -152,7 +152,10 @@ fail:
 }
 
 PyDoc_STRVAR(go_build_doc,
-	"go_build(module_dir, **options) -> dict\n\n"
+	"go_build($module, /, module_dir, *, cache_dir=None, packages=None, tags=None, ldflags=None,"
+	" gcflags=None, trimpath=True, buildvcs=False, cgo=0, goos=None, goarch=None, env=None,"
+	" envp=None, output_dir=None, bin_dir=None, copies=None, image_dir=None, image_ref=None,"
+	" base_dir=None, base_ref=None, target=None, dry_run=False, progress=None)\n--\n\n"
 	"goaccel_go_build(); use goaccel.go_build() for the documented interface.");
 
 static PyObject *go_build(PyObject *module, PyObject *args, PyObject *kwargs)

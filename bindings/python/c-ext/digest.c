@@ -161,7 +161,7 @@ static PyGetSetDef Digest_getset[] = {
 };
 
 PyDoc_STRVAR(Digest_doc,
-	"Digest(value)\n\n"
+	"Digest(value)\n--\n\n"
 	"A SHA-256 digest: an immutable, hashable, ordered value. value is another Digest, a hex\n"
 	"string of 64 digits (optionally \"sha256:\"-prefixed) or 32 bytes. str() gives\n"
 	"\"sha256:<hex>\", .hex() the bare digits, bytes() the raw bytes.");
@@ -286,14 +286,14 @@ static PyObject *Hasher_finish(PyObject *obj, PyObject *unused)
 
 static PyMethodDef Hasher_methods[] = {
 	{"update", Hasher_update, METH_O,
-		"update(data: Buffer) -> None\n\nAdds bytes (any buffer). Large buffers are hashed without the GIL."},
+		"update($self, data, /)\n--\n\nAdds bytes (any buffer). Large buffers are hashed without the GIL."},
 	{"finish", Hasher_finish, METH_NOARGS,
-		"finish() -> Digest\n\nThe digest of everything added so far; the hasher starts over afterwards."},
+		"finish($self, /)\n--\n\nThe digest of everything added so far; the hasher starts over afterwards."},
 	{NULL, NULL, 0, NULL},
 };
 
 PyDoc_STRVAR(Hasher_doc,
-	"Hasher(data=None)\n\n"
+	"Hasher(data=None)\n--\n\n"
 	"A streaming SHA-256 computation (goaccel_digest_ctx). Thread-safe.");
 
 static PyType_Slot Hasher_slots[] = {
@@ -314,7 +314,7 @@ static PyType_Spec Hasher_spec = {
 /* ---- functions --------------------------------------------------------------------------- */
 
 PyDoc_STRVAR(digest_bytes_doc,
-	"digest_bytes(data: Buffer) -> Digest\n\nThe SHA-256 digest of a buffer.");
+	"digest_bytes($module, data, /)\n--\n\nThe SHA-256 digest of a buffer.");
 
 static PyObject *digest_bytes(PyObject *module, PyObject *data)
 {
@@ -338,7 +338,7 @@ static PyObject *digest_bytes(PyObject *module, PyObject *data)
 }
 
 PyDoc_STRVAR(digest_file_doc,
-	"digest_file(path: StrPath) -> Digest\n\n"
+	"digest_file($module, /, path)\n--\n\n"
 	"The SHA-256 digest of a file's content, read in chunks.\n"
 	"Raises NotFound if it does not exist, InvalidInput if it is not a regular file.");
 

@@ -72,8 +72,8 @@ fail:
 }
 
 PyDoc_STRVAR(extract_doc,
-	"extract(dst_root, src_root, items, *, source_date_epoch=None, mtime=3, parent_mode=0o755,\n"
-	"        parent_uid=0, parent_gid=0, xattrs=True, strict_owner=False, overwrite=True) -> None\n\n"
+	"extract($module, /, dst_root, src_root, items, *, source_date_epoch=None, mtime=3, parent_mode=493,"
+	" parent_uid=0, parent_gid=0, xattrs=True, strict_owner=False, overwrite=True)\n--\n\n"
 	"Copies items [(src, dst, uid | None, gid | None, mode | None)] from src_root into dst_root\n"
 	"with `COPY --from` semantics. Use goaccel.extract() for the documented interface.");
 

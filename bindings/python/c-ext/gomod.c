@@ -91,7 +91,7 @@ static PyObject *gowork_dict(const goaccel_gowork *w)
 /* ---- parsing ----------------------------------------------------------------------------- */
 
 PyDoc_STRVAR(gomod_parse_doc,
-	"gomod_parse(data: bytes, path: str | None = None) -> dict\n\n"
+	"gomod_parse($module, /, data, path=None, *, work=False)\n--\n\n"
 	"Parses go.mod content; path is used only in error messages.");
 
 static PyObject *gomod_parse(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -122,7 +122,7 @@ static PyObject *gomod_parse(PyObject *module, PyObject *args, PyObject *kwargs)
 }
 
 PyDoc_STRVAR(gomod_parse_file_doc,
-	"gomod_parse_file(path, *, work=False) -> dict\n\nReads and parses a go.mod (or go.work) file.");
+	"gomod_parse_file($module, /, path, *, work=False)\n--\n\nReads and parses a go.mod (or go.work) file.");
 
 static PyObject *gomod_parse_file(PyObject *module, PyObject *args, PyObject *kwargs)
 {
@@ -188,7 +188,7 @@ static int parse_env(PyObject *obj, ga_py_strlist *env, const char *const **envp
 }
 
 PyDoc_STRVAR(find_work_doc,
-	"gomod_find_work(module_dir, env=None) -> str | None\n\n"
+	"gomod_find_work($module, /, module_dir, env=None)\n--\n\n"
 	"The go.work the go command would use for a build in module_dir, or None.");
 
 static PyObject *find_work(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -218,7 +218,7 @@ done:
 }
 
 PyDoc_STRVAR(input_roots_doc,
-	"gomod_input_roots(module_dir, env=None) -> list[str]\n\n"
+	"gomod_input_roots($module, /, module_dir, env=None)\n--\n\n"
 	"The directories whose content feeds a build in module_dir (the main module first).");
 
 static PyObject *input_roots(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -247,7 +247,7 @@ done:
 }
 
 PyDoc_STRVAR(build_inputs_doc,
-	"gomod_build_inputs(root, *, tests=False) -> list[str]\n\n"
+	"gomod_build_inputs($module, /, root, *, tests=False)\n--\n\n"
 	"The root-relative paths of exactly the files `go build` (or `go test`) can read under root.");
 
 static PyObject *build_inputs(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -273,7 +273,7 @@ static PyObject *build_inputs(PyObject *module, PyObject *args, PyObject *kwargs
 
 /* ---- h1 ---------------------------------------------------------------------------------- */
 
-PyDoc_STRVAR(h1_dir_doc, "h1_dir(dir, module_path, version) -> str\n\nGo's h1: hash of an extracted module directory.");
+PyDoc_STRVAR(h1_dir_doc, "h1_dir($module, /, dir, module_path, version)\n--\n\nGo's h1: hash of an extracted module directory.");
 
 static PyObject *h1_dir(PyObject *module, PyObject *args, PyObject *kwargs)
 {
@@ -343,8 +343,7 @@ static PyObject *problem_tuple(const goaccel_gosum_problem *p)
 }
 
 PyDoc_STRVAR(gosum_verify_doc,
-	"gosum_verify(modcache, gosum, *, ignore_missing_gomod=False, ignore_missing=False)\n"
-	"    -> tuple[int, list[tuple]]\n\n"
+	"gosum_verify($module, /, modcache, gosum, *, ignore_missing_gomod=False, ignore_missing=False)\n--\n\n"
 	"Checks a module cache against a go.sum: (entries checked, problems). A mismatch is not an\n"
 	"exception here (the problems are the answer); other failures raise.");
 
@@ -379,8 +378,7 @@ done:
 /* ---- toolchain --------------------------------------------------------------------------- */
 
 PyDoc_STRVAR(go_toolchain_doc,
-	"go_toolchain(module_dir=None, env=None, *, go=None, no_cache=False)\n"
-	"    -> tuple[list[tuple[str, str]], str, Digest]\n\n"
+	"go_toolchain($module, /, module_dir=None, env=None, *, go=None, no_cache=False)\n--\n\n"
 	"The identity of the go toolchain for a build in module_dir: (fields, go path, digest).");
 
 static PyObject *go_toolchain(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -436,20 +434,20 @@ static PyMethodDef gomod_functions[] = {
 	{"gomod_parse", (PyCFunction)(void (*)(void))gomod_parse, METH_VARARGS | METH_KEYWORDS, gomod_parse_doc},
 	{"gomod_parse_file", (PyCFunction)(void (*)(void))gomod_parse_file, METH_VARARGS | METH_KEYWORDS, gomod_parse_file_doc},
 	{"gowork_parse", (PyCFunction)(void (*)(void))gowork_parse, METH_VARARGS | METH_KEYWORDS,
-		"gowork_parse(data: bytes, path=None) -> dict\n\nParses go.work content."},
+		"gowork_parse($module, /, data, path=None)\n--\n\nParses go.work content."},
 	{"gowork_parse_file", (PyCFunction)(void (*)(void))gowork_parse_file, METH_VARARGS | METH_KEYWORDS,
-		"gowork_parse_file(path) -> dict\n\nReads and parses a go.work file."},
+		"gowork_parse_file($module, /, path)\n--\n\nReads and parses a go.work file."},
 	{"gomod_find_work", (PyCFunction)(void (*)(void))find_work, METH_VARARGS | METH_KEYWORDS, find_work_doc},
 	{"gomod_input_roots", (PyCFunction)(void (*)(void))input_roots, METH_VARARGS | METH_KEYWORDS, input_roots_doc},
 	{"gomod_build_inputs", (PyCFunction)(void (*)(void))build_inputs, METH_VARARGS | METH_KEYWORDS, build_inputs_doc},
 	{"h1_dir", (PyCFunction)(void (*)(void))h1_dir, METH_VARARGS | METH_KEYWORDS, h1_dir_doc},
-	{"h1_zip", h1_zip, METH_O, "h1_zip(path) -> str\n\nGo's h1: hash of a module zip."},
-	{"h1_gomod", h1_gomod, METH_O, "h1_gomod(path) -> str\n\nGo's h1: hash of a go.mod file."},
-	{"h1_gomod_bytes", h1_gomod_bytes, METH_O, "h1_gomod_bytes(data) -> str\n\nGo's h1: hash of go.mod content."},
+	{"h1_zip", h1_zip, METH_O, "h1_zip($module, path, /)\n--\n\nGo's h1: hash of a module zip."},
+	{"h1_gomod", h1_gomod, METH_O, "h1_gomod($module, path, /)\n--\n\nGo's h1: hash of a go.mod file."},
+	{"h1_gomod_bytes", h1_gomod_bytes, METH_O, "h1_gomod_bytes($module, data, /)\n--\n\nGo's h1: hash of go.mod content."},
 	{"gosum_verify", (PyCFunction)(void (*)(void))gosum_verify, METH_VARARGS | METH_KEYWORDS, gosum_verify_doc},
 	{"go_toolchain", (PyCFunction)(void (*)(void))go_toolchain, METH_VARARGS | METH_KEYWORDS, go_toolchain_doc},
 	{"toolchain_cache_clear", toolchain_cache_clear, METH_NOARGS,
-		"toolchain_cache_clear() -> None\n\nEmpties the in-process toolchain cache."},
+		"toolchain_cache_clear($module, /)\n--\n\nEmpties the in-process toolchain cache."},
 	{NULL, NULL, 0, NULL},
 };
 

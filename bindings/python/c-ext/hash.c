@@ -43,9 +43,9 @@ static PyObject *stats_dict(const goaccel_hash_stats *s)
 }
 
 PyDoc_STRVAR(hash_doc,
-	"hash(root, relpaths=None, *, exclude=None, ignore_file=None, gitignore=False,\n"
-	"     git_global_excludes=False, stat_cache=None, threads=0, follow_symlinks=False,\n"
-	"     manifest=False) -> tuple[Digest, Manifest | None, dict[str, int]]\n\n"
+	"hash($module, /, root, relpaths=None, *, exclude=None, ignore_file=None, gitignore=False,"
+	" git_global_excludes=False, stat_cache=None, threads=0, follow_symlinks=False, manifest=False)\n--\n\n"
+	"-> tuple[Digest, Manifest | None, dict[str, int]]\n\n"
 	"goaccel_hash_tree() (relpaths None) or goaccel_hash_paths(); returns the digest, the\n"
 	"manifest when asked for, and the call's counters. Use goaccel.hash_tree() instead.");
 
@@ -296,11 +296,11 @@ static PyMethodDef Manifest_methods[] = {
 	{"from_json", Manifest_from_json, METH_O | METH_CLASS,
 		"from_json(json: str | bytes) -> Manifest\n\nParses and validates the JSON form."},
 	{"save", (PyCFunction)(void (*)(void))Manifest_save, METH_VARARGS | METH_KEYWORDS,
-		"save(path) -> None\n\nWrites the JSON form atomically."},
+		"save($self, /, path)\n--\n\nWrites the JSON form atomically."},
 	{"load", (PyCFunction)(void (*)(void))Manifest_load, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
-		"load(path) -> Manifest\n\nReads a manifest written by save()."},
+		"load($type, /, path)\n--\n\nReads a manifest written by save()."},
 	{"_diff", (PyCFunction)(void (*)(void))Manifest_diff, METH_VARARGS | METH_KEYWORDS,
-		"_diff(new, text_limit=0) -> tuple[list[tuple], str]\n\nThe changes from self (old) to new."},
+		"_diff($self, /, new, text_limit=0)\n--\n\nThe changes from self (old) to new."},
 	{NULL, NULL, 0, NULL},
 };
 

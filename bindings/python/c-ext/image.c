@@ -336,8 +336,8 @@ static PyObject *Image_write_docker_archive(PyObject *obj, PyObject *args, PyObj
 }
 
 PyDoc_STRVAR(write_layer_tar_doc,
-	"write_layer_tar(tar_path, root, *, source_date_epoch=None, prefix=None, uid=0, gid=0,\n"
-	"                keep_modes=False, xattrs=False) -> Digest\n\n"
+	"write_layer_tar($module, /, tar_path, root, *, source_date_epoch=None, prefix=None, uid=0, gid=0,"
+	" keep_modes=False, xattrs=False)\n--\n\n"
 	"Writes the deterministic uncompressed layer tar of root; returns its digest (the diff_id).");
 
 static PyObject *write_layer_tar(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -369,10 +369,10 @@ done:
 #define FN(f) ((PyCFunction)(void (*)(void))(f))
 
 static PyMethodDef Image_methods[] = {
-	{"set_base", FN(Image_set_base), KW, "set_base(layout_dir, ref=None) -> Image\n\nStarts from an OCI layout's image."},
+	{"set_base", FN(Image_set_base), KW, "set_base($self, /, layout_dir, ref=None)\n--\n\nStarts from an OCI layout's image."},
 	{"add_layer_dir", FN(Image_add_layer_dir), KW,
-		"add_layer_dir(root, *, prefix=None, uid=0, gid=0, keep_modes=False, xattrs=False,\n"
-		"              created_by=None, comment=None) -> Image\n\n"
+		"add_layer_dir($self, /, root, *, prefix=None, uid=0, gid=0, keep_modes=False, xattrs=False,"
+		" created_by=None, comment=None)\n--\n\n"
 		"Adds a deterministic layer holding the tree under root (uid/gid None: the files' own)."},
 	{"set_entrypoint", Image_set_entrypoint, METH_O, "set_entrypoint(argv) -> Image"},
 	{"set_cmd", Image_set_cmd, METH_O, "set_cmd(argv) -> Image"},
@@ -381,19 +381,19 @@ static PyMethodDef Image_methods[] = {
 	{"set_workdir", Image_set_workdir, METH_O, "set_workdir(dir | None) -> Image"},
 	{"set_user", Image_set_user, METH_O, "set_user(user | None) -> Image"},
 	{"add_port", Image_add_port, METH_O, "add_port(port) -> Image\n\n\"8080\", \"8080/tcp\", \"53/udp\" or 8080."},
-	{"set_platform", FN(Image_set_platform), KW, "set_platform(goos, goarch, variant=None) -> Image"},
+	{"set_platform", FN(Image_set_platform), KW, "set_platform($self, /, goos, goarch, variant=None)\n--\n\n"},
 	{"config_json", Image_config_json, METH_NOARGS, "config_json() -> str\n\nThe config as it would be written."},
 	{"_layers", Image_layers, METH_NOARGS,
 		"_layers() -> list[tuple[Digest, Digest, int, str, bool, bool]]\n\n"
 		"(digest, diff_id, size, media_type, from_base, cache_hit) per layer, bottom first."},
-	{"write_oci", FN(Image_write_oci), KW, "write_oci(dir, ref=None) -> Digest\n\nWrites an OCI layout; the manifest digest."},
-	{"write_docker_archive", FN(Image_write_docker_archive), KW, "write_docker_archive(path, tag=None) -> None"},
+	{"write_oci", FN(Image_write_oci), KW, "write_oci($self, /, dir, ref=None)\n--\n\nWrites an OCI layout; the manifest digest."},
+	{"write_docker_archive", FN(Image_write_docker_archive), KW, "write_docker_archive($self, /, path, tag=None)\n--\n\n"},
 	{NULL, NULL, 0, NULL},
 };
 
 PyDoc_STRVAR(Image_doc,
-	"Image(*, layer_cache=None, source_date_epoch=None, gzip_level=6, os=None, architecture=None,\n"
-	"      variant=None, store=None, threads=0)\n\n"
+	"Image(*, layer_cache=None, source_date_epoch=None, gzip_level=6, os=None, architecture=None,"
+	" variant=None, store=None, threads=0)\n--\n\n"
 	"A reproducible OCI image under construction (scratch until set_base()). source_date_epoch\n"
 	"None reads $SOURCE_DATE_EPOCH (or 0). layer_cache: a directory, or store: a goaccel.Store\n"
 	"(kept open while the image lives) for the layer cache. threads: compression threads (0 =\n"

@@ -269,7 +269,7 @@ static PyObject *Key_repr(PyObject *obj)
 
 static PyMethodDef Key_methods[] = {
 	{"add", (PyCFunction)(void (*)(void))Key_add, METH_VARARGS | METH_KEYWORDS,
-		"add(name, value) -> Key\n\nAdds a field: value is a str, bytes or Digest. Returns the key.\n"
+		"add($self, /, name, value)\n--\n\nAdds a field: value is a str, bytes or Digest. Returns the key.\n"
 		"Raises Exists for a name already present, InvalidInput for a bad name."},
 	{"set_parent", Key_set_parent, METH_O,
 		"set_parent(digest | None) -> Key\n\nSets (or clears) the parent key. Returns the key."},
@@ -294,7 +294,7 @@ static PyGetSetDef Key_getset[] = {
 };
 
 PyDoc_STRVAR(Key_doc,
-	"Key(kind)\n\n"
+	"Key(kind)\n--\n\n"
 	"A step key under construction: named fields (str, bytes or Digest), an optional parent.\n"
 	"The order of add() calls never matters. finish() gives the digest.");
 

@@ -210,7 +210,7 @@ fail:
 /* ---- module functions -------------------------------------------------------------------- */
 
 PyDoc_STRVAR(library_version_doc,
-	"library_version() -> tuple[str, int, int, int]\n\n"
+	"library_version($module, /)\n--\n\n"
 	"The version of the libgoaccel shared library loaded at run time: (string, major, minor, patch).");
 
 static PyObject *library_version(PyObject *module, PyObject *unused)
@@ -221,7 +221,7 @@ static PyObject *library_version(PyObject *module, PyObject *unused)
 }
 
 PyDoc_STRVAR(library_path_doc,
-	"library_path() -> str | None\n\n"
+	"library_path($module, /)\n--\n\n"
 	"The file the libgoaccel shared library was loaded from, when the dynamic loader can tell.");
 
 static const char *loaded_library_path(void)
@@ -241,7 +241,7 @@ static PyObject *library_path(PyObject *module, PyObject *unused)
 }
 
 PyDoc_STRVAR(error_code_name_doc,
-	"error_code_name(code: int) -> str\n\n"
+	"error_code_name($module, code, /)\n--\n\n"
 	"The library's stable name for an error code (\"GOACCEL_ENOTFOUND\"); \"GOACCEL_E?\" if unknown.");
 
 static PyObject *error_code_name(PyObject *module, PyObject *arg)

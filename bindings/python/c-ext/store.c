@@ -843,34 +843,36 @@ static PyMethodDef Store_methods[] = {
 	{"__exit__", Store_exit, METH_VARARGS, NULL},
 	{"blob_put_file", Store_blob_put_file, METH_O, "blob_put_file(path) -> Digest\n\nCopies a file in as a blob."},
 	{"blob_put", Store_blob_put, METH_O, "blob_put(data) -> Digest\n\nStores bytes as a blob."},
-	{"blob_get", FN(Store_blob_get), KW, "blob_get(digest, *, max_size=0) -> bytes\n\nReads a verified blob."},
-	{"blob_copy", FN(Store_blob_copy), KW, "blob_copy(digest, dest, mode=0o644) -> None\n\nCopies a blob out."},
+	{"blob_get", FN(Store_blob_get), KW, "blob_get($self, /, digest, *, max_size=0)\n--\n\nReads a verified blob."},
+	{"blob_copy", FN(Store_blob_copy), KW, "blob_copy($self, /, digest, dest, mode=420)\n--\n\nCopies a blob out."},
 	{"blob_path", Store_blob_path, METH_O, "blob_path(digest) -> Path\n\nWhere a blob lives (unverified)."},
 	{"blob_exists", Store_blob_exists, METH_O, "blob_exists(digest) -> bool"},
 	{"_action_put", FN(Store_action_put), KW,
-		"_action_put(key, kind, outputs, *, duration_ns=0, info=None, created_ns=0) -> None\n\n"
+		"_action_put($self, /, key, kind, outputs, *, duration_ns=0, info=None, created_ns=0)\n--\n\n"
 		"Records outputs [(name, path | None, mode (-1 = the file's), data | None)] under key."},
 	{"lookup", FN(Store_lookup), KW,
-		"lookup(key, kind=None) -> Action | None\n\nLooks a step key up: an Action on a hit, None on a miss."},
+		"lookup($self, /, key, kind=None)\n--\n\nLooks a step key up: an Action on a hit, None on a miss."},
 	{"action_remove", Store_action_remove, METH_O, "action_remove(key) -> None\n\nRemoves a record."},
 	{"ref_set", Store_ref_set, METH_VARARGS, "ref_set(name, digest) -> None"},
 	{"ref_get", Store_ref_get, METH_O, "ref_get(name) -> Digest | None"},
 	{"ref_remove", Store_ref_remove, METH_O, "ref_remove(name) -> None"},
-	{"_stats", FN(Store_stats), KW, "_stats(kind=None) -> dict[str, int]"},
-	{"stats_json", FN(Store_stats_json), KW, "stats_json(with_usage=False) -> str\n\nThe statistics as JSON."},
+	{"_stats", FN(Store_stats), KW, "_stats($self, /, kind=None)\n--\n\n"},
+	{"stats_json", FN(Store_stats_json), KW, "stats_json($self, /, with_usage=False)\n--\n\nThe statistics as JSON."},
 	{"stats_reset", Store_stats_reset, METH_NOARGS, "stats_reset() -> None"},
 	{"stats_add", FN(Store_stats_add), KW, "stats_add(kind, *, hits=0, misses=0, ...) -> None"},
 	{"_usage", Store_usage, METH_NOARGS, "_usage() -> dict[str, int]"},
-	{"_prune", FN(Store_prune), KW, "_prune(...) -> dict[str, int]"},
-	{"_verify", FN(Store_verify), KW, "_verify(*, repair=False, callback=None) -> dict[str, int]"},
-	{"_export", FN(Store_export), KW, "_export(path, ...) -> dict[str, int]"},
-	{"_import", FN(Store_import), KW, "_import(path, ...) -> dict[str, int]"},
+	{"_prune", FN(Store_prune), KW, "_prune($self, /, *, max_bytes=0, keep_duration_ns=0, kinds=0, id_glob=None, dry_run=False,"
+		" blob_grace_ns=600000000000, callback=None)\n--\n\n"},
+	{"_verify", FN(Store_verify), KW, "_verify($self, /, *, repair=False, callback=None)\n--\n\n"},
+	{"_export", FN(Store_export), KW, "_export($self, /, path, *, mounts=None, all_mounts=False, actions=False, actions_glob=None,"
+		" refs=False, base=None, manifest_out=None, compression_level=0, threads=0, lock_timeout=600.0)\n--\n\n"},
+	{"_import", FN(Store_import), KW, "_import($self, /, path, *, max_entry_size=0, max_total_size=0, max_entries=0, lock_timeout=600.0)\n--\n\n"},
 	{"mount", FN(Store_mount), KW,
-		"mount(id, sharing='shared', *, timeout=600.0) -> Mount\n\n"
+		"mount($self, /, id, sharing='shared', *, timeout=600.0)\n--\n\n"
 		"Acquires a cache mount; a context manager yielding its pathlib.Path. timeout in seconds\n"
 		"(None = forever, 0 = do not wait); Locked when it passes."},
-	{"_mounts", FN(Store_mounts), KW, "_mounts(*, with_sizes=False) -> list[tuple]"},
-	{"mount_remove", FN(Store_mount_remove), KW, "mount_remove(id, *, timeout=600.0) -> None"},
+	{"_mounts", FN(Store_mounts), KW, "_mounts($self, /, *, with_sizes=False)\n--\n\n"},
+	{"mount_remove", FN(Store_mount_remove), KW, "mount_remove($self, /, id, *, timeout=600.0)\n--\n\n"},
 	{NULL, NULL, 0, NULL},
 };
 
@@ -881,7 +883,7 @@ static PyGetSetDef Store_getset[] = {
 };
 
 PyDoc_STRVAR(Store_doc,
-	"Store(path=None, *, create=True, fsync=False)\n\n"
+	"Store(path=None, *, create=True, fsync=False)\n--\n\n"
 	"An open cache store. path None means $GOACCEL_CACHE, $XDG_CACHE_HOME/goaccel or\n"
 	"~/.cache/goaccel. A context manager: the with block closes it. Thread-safe.");
 
@@ -903,7 +905,7 @@ static PyType_Spec Store_spec = {
 
 static PyMethodDef store_functions[] = {
 	{"store_default_root", default_root, METH_NOARGS,
-		"store_default_root() -> Path\n\nThe store root used when Store() gets no path."},
+		"store_default_root($module, /)\n--\n\nThe store root used when Store() gets no path."},
 	{NULL, NULL, 0, NULL},
 };
 
