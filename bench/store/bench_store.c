@@ -30,6 +30,13 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -78,6 +85,7 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
 	double *put = calloc((size_t)runs, sizeof(double)), *hit = calloc((size_t)runs, sizeof(double));
 	double *lookup = calloc((size_t)runs, sizeof(double)), *base = calloc((size_t)runs, sizeof(double));
+	double *hit_cpu = calloc((size_t)runs, sizeof(double)), *base_cpu = calloc((size_t)runs, sizeof(double));
 	char *buf = malloc(size);
 	size_t i;
 	int r;
@@ -110,21 +118,23 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	/* warm: the blob is in the page cache, as on a second build of the same target */
 	for (r = 0; r < runs; r++) {
 		goaccel_action *a = NULL;
-		double t0 = now_ms(), t1;
+		double c0 = cpu_ms(), t0 = now_ms(), t1;
 		if (goaccel_store_action_lookup(&a, s, "gobuild", &key) < 0)
 			return die("lookup");
 		t1 = now_ms();
 		if (goaccel_action_restore(a, dest, NULL) < 0)
 			return die("restore");
 		hit[r] = now_ms() - t0;
+		hit_cpu[r] = cpu_ms() - c0;
 		lookup[r] = t1 - t0;
 		goaccel_action_free(a);
 	}
 	for (r = 0; r < runs; r++) {
-		double t0 = now_ms();
+		double c0 = cpu_ms(), t0 = now_ms();
 		if (plain_copy(path, copy) < 0)
 			return 1;
 		base[r] = now_ms() - t0;
+		base_cpu[r] = cpu_ms() - c0;
 	}
 	printf("action_size_bytes=%zu\nruns=%d\n", size, runs);
 	printf("put_ms=%.2f\n", median(put, runs));
@@ -132,6 +142,8 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	printf("lookup_restore_ms=%.2f\n", median(hit, runs));
 	printf("lookup_restore_max_ms=%.2f\n", hit[runs - 1]);
 	printf("plain_copy_ms=%.2f\n", median(base, runs));
+	printf("lookup_restore_cpu_ms=%.2f\n", median(hit_cpu, runs));
+	printf("plain_copy_cpu_ms=%.2f\n", median(base_cpu, runs));
 	goaccel_store_free(s);
 	{
 		char cmd[4300];
@@ -143,6 +155,8 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	free(hit);
 	free(lookup);
 	free(base);
+	free(hit_cpu);
+	free(base_cpu);
 	free(buf);
 	return 0;
 }
