@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,37 @@ done:
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
+/* The archive is written on a thread of its own: the walking thread reads and hashes files and
+ * queues headers and data; the writer thread formats the tar and compresses it. Like
+ * `tar | zstd`, reading and compressing overlap. */
+typedef struct xmsg {
+	struct xmsg *next;
+	int kind; /* XMSG_HEADER, XMSG_DATA */
+	char *name;
+	unsigned int type, perm;
+	uint64_t size;
+	int64_t mtime_ns;
+	char *symlink;
+	char *data;
+	size_t len;
+} xmsg;
+
+enum { XMSG_HEADER, XMSG_DATA };
+#define XQUEUE_MAX_BYTES (32u << 20)
+
+typedef struct {
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, space;
+	xmsg *head, *tail;
+	size_t queued;
+	int done;  /* no more messages */
+	int error; /* the writer's failure, if any */
+	int klass;
+	char message[1024];
+} xqueue;
+
 typedef struct {
 	goaccel_store *s;
 	const goaccel_export_options *o;
@@ -147,36 +179,184 @@ typedef struct {
 	struct archive_entry *e;
 	json_t *base;     /* base manifest or NULL */
 	json_t *manifest; /* the one we write */
-	char *buf;
+	xqueue q;
 } xstate;
+
+static void xmsg_free(xmsg *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->symlink);
+	free(m->data);
+	free(m);
+}
+
+static int writer_apply(xstate *x, xmsg *m)
+{
+	if (m->kind == XMSG_DATA) {
+		if (archive_write_data(x->a, m->data, m->len) != (la_ssize_t)m->len)
+			return ga_archive_error(GOACCEL_ERROR, x->a, "%s", "writing data");
+		return 0;
+	}
+	archive_entry_clear(x->e);
+	archive_entry_set_pathname(x->e, m->name);
+	archive_entry_set_filetype(x->e, m->type);
+	archive_entry_set_perm(x->e, m->perm & 0777);
+	archive_entry_set_size(x->e, m->type == AE_IFREG ? (la_int64_t)m->size : 0);
+	archive_entry_set_mtime(x->e, m->mtime_ns / 1000000000, (long)(m->mtime_ns % 1000000000));
+	archive_entry_set_uid(x->e, 0);
+	archive_entry_set_gid(x->e, 0);
+	if (m->symlink)
+		archive_entry_set_symlink(x->e, m->symlink);
+	if (archive_write_header(x->a, x->e) != ARCHIVE_OK)
+		return ga_archive_error(GOACCEL_ERROR, x->a, "writing entry %s", m->name);
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	xstate *x = arg;
+	xqueue *q = &x->q;
+	for (;;) {
+		xmsg *m;
+		int failed;
+		pthread_mutex_lock(&q->mu);
+		while (!q->head && !q->done)
+			pthread_cond_wait(&q->nonempty, &q->mu);
+		if (!q->head) {
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		m = q->head;
+		q->head = m->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->queued -= m->len + 512;
+		failed = q->error;
+		pthread_cond_signal(&q->space);
+		pthread_mutex_unlock(&q->mu);
+		if (!failed && writer_apply(x, m) < 0) {
+			/* the error is this thread's last error: hand it over */
+			const goaccel_error *e = goaccel_error_last();
+			pthread_mutex_lock(&q->mu);
+			q->error = e->code ? e->code : GOACCEL_ERROR;
+			q->klass = e->klass;
+			snprintf(q->message, sizeof(q->message), "%s", e->message);
+			pthread_cond_broadcast(&q->space);
+			pthread_mutex_unlock(&q->mu);
+		}
+		xmsg_free(m);
+	}
+	return NULL;
+}
+
+static int queue_start(xstate *x)
+{
+	xqueue *q = &x->q;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->nonempty, NULL);
+	pthread_cond_init(&q->space, NULL);
+	if (pthread_create(&q->thread, NULL, writer_main, x) != 0) {
+		pthread_mutex_destroy(&q->mu);
+		pthread_cond_destroy(&q->nonempty);
+		pthread_cond_destroy(&q->space);
+		return ga_error(GOACCEL_ERROR, GOACCEL_ERROR_OS, "export: cannot start the writer thread");
+	}
+	q->started = 1;
+	return 0;
+}
+
+/* Lets the writer drain the queue and stop; returns its error, if any. */
+static int queue_finish(xstate *x)
+{
+	xqueue *q = &x->q;
+	int error = 0;
+	if (!q->started)
+		return 0;
+	pthread_mutex_lock(&q->mu);
+	q->done = 1;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->thread, NULL);
+	q->started = 0;
+	if (q->error)
+		error = ga_error(q->error, q->klass, "%s", q->message);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->nonempty);
+	pthread_cond_destroy(&q->space);
+	return error;
+}
+
+/* Queues a message (taking it), waiting while the queue is full. */
+static int enqueue(xstate *x, xmsg *m)
+{
+	xqueue *q = &x->q;
+	int error = 0;
+	pthread_mutex_lock(&q->mu);
+	while (!q->error && q->queued > XQUEUE_MAX_BYTES)
+		pthread_cond_wait(&q->space, &q->mu);
+	if (q->error) {
+		error = ga_error(q->error, q->klass, "%s", q->message);
+		xmsg_free(m);
+	} else {
+		m->next = NULL;
+		if (q->tail)
+			q->tail->next = m;
+		else
+			q->head = m;
+		q->tail = m;
+		q->queued += m->len + 512;
+		pthread_cond_signal(&q->nonempty);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return error;
+}
 
 static int write_header(xstate *x, const char *name, mode_t type, unsigned int perm, uint64_t size,
                         int64_t mtime_ns, const char *symlink)
 {
-	archive_entry_clear(x->e);
-	archive_entry_set_pathname(x->e, name);
-	archive_entry_set_filetype(x->e, type);
-	archive_entry_set_perm(x->e, perm & 0777);
-	archive_entry_set_size(x->e, type == AE_IFREG ? (la_int64_t)size : 0);
-	archive_entry_set_mtime(x->e, mtime_ns / 1000000000, (long)(mtime_ns % 1000000000));
-	archive_entry_set_uid(x->e, 0);
-	archive_entry_set_gid(x->e, 0);
-	if (symlink)
-		archive_entry_set_symlink(x->e, symlink);
-	if (archive_write_header(x->a, x->e) != ARCHIVE_OK)
-		return ga_archive_error(GOACCEL_ERROR, x->a, "writing entry %s", name);
-	return 0;
+	xmsg *m = calloc(1, sizeof(*m));
+	if (!m || (m->name = strdup(name)) == NULL || (symlink && (m->symlink = strdup(symlink)) == NULL)) {
+		xmsg_free(m);
+		return ga_error_oom();
+	}
+	m->kind = XMSG_HEADER;
+	m->type = (unsigned int)type;
+	m->perm = perm;
+	m->size = size;
+	m->mtime_ns = mtime_ns;
+	return enqueue(x, m);
+}
+
+/* Queues data, taking buf (len bytes). */
+static int write_data(xstate *x, char *buf, size_t len)
+{
+	xmsg *m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(buf);
+		return ga_error_oom();
+	}
+	m->kind = XMSG_DATA;
+	m->data = buf;
+	m->len = len;
+	return enqueue(x, m);
 }
 
 static int write_buffer_entry(xstate *x, const char *name, const void *data, size_t len)
 {
+	char *copy;
 	int error;
 	if ((error = write_header(x, name, AE_IFREG, 0644, len, ga_now_ns(), NULL)) < 0)
 		return error;
-	if (len && archive_write_data(x->a, data, len) != (la_ssize_t)len)
-		return ga_archive_error(GOACCEL_ERROR, x->a, "writing entry %s", name);
-	x->r->bytes += len;
-	return 0;
+	if (!len)
+		return 0;
+	if ((copy = malloc(len)) == NULL)
+		return ga_error_oom();
+	memcpy(copy, data, len);
+	if ((error = write_data(x, copy, len)) == 0)
+		x->r->bytes += len;
+	return error;
 }
 
 /* Streams fd (size bytes from offset 0) into the current entry, digesting what is written. */
@@ -189,21 +369,27 @@ static int write_fd_data(xstate *x, int fd, uint64_t size, goaccel_digest *diges
 		return error;
 	while (off < size) {
 		size_t want = size - off > GA_IO_CHUNK ? GA_IO_CHUNK : (size_t)(size - off);
-		ssize_t n = pread(fd, x->buf, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
+		char *buf = malloc(want);
+		ssize_t n;
+		if (!buf) {
+			error = ga_error_oom();
+			goto done;
+		}
+		while ((n = pread(fd, buf, want, (off_t)off)) < 0 && errno == EINTR)
+			;
 		if (n <= 0) {
+			free(buf);
 			error = n < 0 ? ga_error_os(GOACCEL_ERROR, errno, "%s: read", display)
 			              : ga_error(GOACCEL_ECHANGED, GOACCEL_ERROR_STORE,
 			                         "%s: shrank while exported", display);
 			goto done;
 		}
-		if ((error = goaccel_digest_ctx_update(ctx, x->buf, (size_t)n)) < 0)
-			goto done;
-		if (archive_write_data(x->a, x->buf, (size_t)n) != n) {
-			error = ga_archive_error(GOACCEL_ERROR, x->a, "writing %s", display);
+		if ((error = goaccel_digest_ctx_update(ctx, buf, (size_t)n)) < 0) {
+			free(buf);
 			goto done;
 		}
+		if ((error = write_data(x, buf, (size_t)n)) < 0)
+			goto done;
 		off += (uint64_t)n;
 	}
 	error = digest ? goaccel_digest_ctx_finish(digest, ctx) : 0;
@@ -663,7 +849,7 @@ int goaccel_store_export(goaccel_transfer_result *out, goaccel_store *s, const c
 	header = json_pack("{s:s, s:i, s:I, s:o}", "format", GA_EXPORT_FORMAT, "version",
 	                   GA_EXPORT_VERSION, "created_ns", (json_int_t)ga_now_ns(), "base",
 	                   x.base ? json_string(digest_hex(&base_digest, hex)) : json_null());
-	if (!x.manifest || !header || (x.buf = malloc(GA_IO_CHUNK)) == NULL) {
+	if (!x.manifest || !header) {
 		error = ga_error_oom();
 		goto done;
 	}
@@ -678,7 +864,7 @@ int goaccel_store_export(goaccel_transfer_result *out, goaccel_store *s, const c
 		tmp = NULL;
 		goto done;
 	}
-	if ((error = open_writer(&x, fd)) < 0)
+	if ((error = open_writer(&x, fd)) < 0 || (error = queue_start(&x)) < 0)
 		goto done;
 	if ((htext = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		error = ga_error_oom();
@@ -697,7 +883,8 @@ int goaccel_store_export(goaccel_transfer_result *out, goaccel_store *s, const c
 		goto done;
 	}
 	/* The manifest is the last entry: an archive cut short anywhere lacks it. */
-	if ((error = write_buffer_entry(&x, GA_MANIFEST_ENTRY, mtext, strlen(mtext))) < 0)
+	if ((error = write_buffer_entry(&x, GA_MANIFEST_ENTRY, mtext, strlen(mtext))) < 0 ||
+	    (error = queue_finish(&x)) < 0)
 		goto done;
 	if (archive_write_close(x.a) != ARCHIVE_OK) {
 		error = ga_archive_error(GOACCEL_ERROR, x.a, "%s", "finishing the archive");
@@ -717,6 +904,14 @@ int goaccel_store_export(goaccel_transfer_result *out, goaccel_store *s, const c
 	free(tmp);
 	tmp = NULL;
 done:
+	if (x.q.started) {
+		/* a failure on this side: the writer still has to stop; keep our error */
+		char msg[1024];
+		int code = goaccel_error_last()->code, klass = goaccel_error_last()->klass;
+		snprintf(msg, sizeof(msg), "%s", goaccel_error_last()->message);
+		queue_finish(&x);
+		ga_error(code, klass, "%s", msg);
+	}
 	if (x.a)
 		archive_write_free(x.a);
 	if (x.e)
@@ -729,7 +924,6 @@ done:
 	}
 	free(htext);
 	free(mtext);
-	free(x.buf);
 	json_decref(header);
 	json_decref(x.manifest);
 	json_decref(x.base);

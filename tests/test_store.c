@@ -972,6 +972,18 @@ static void test_store__export_import_roundtrip(void **state)
 	free(l2);
 	expect_clean(t);
 	expect_clean(s);
+	/* a failure half-way (a named mount that does not exist, after the actions were written)
+	 * leaves no archive and no temporary file behind */
+	{
+		const char *missing[] = {"no-such-mount"};
+		char *bad = tu_path(dir, "bad.tar.zst");
+		eo.mounts = missing;
+		assert_int_equal(goaccel_store_export(&xr, s, bad, &eo), GOACCEL_ENOTFOUND);
+		assert_non_null(strstr(goaccel_error_last()->message, "no-such-mount"));
+		assert_false(ga_exists(bad));
+		assert_int_equal(tu_sh("ls '%s' | grep -q tmp", dir), 1);
+		free(bad);
+	}
 	goaccel_store_free(s);
 	goaccel_store_free(t);
 	free(src);
