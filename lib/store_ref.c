@@ -94,13 +94,23 @@ int goaccel_store_ref_set(goaccel_store *s, const char *name, const goaccel_dige
 	goaccel_digest nd;
 	ga_buf b = GA_BUF_INIT;
 	char *final = NULL, *tmp = NULL;
-	int fd = -1, error;
+	int fd = -1, error, gc = -1;
 	GA_ASSERT_ARG(s && name && blob);
 	if ((error = ref_name_check(name)) < 0 || (error = ga_ref_encode(&b, name, blob)) < 0 ||
 	    (error = goaccel_digest_buffer(&nd, name, strlen(name))) < 0)
 		goto done;
 	if ((final = ga_store_ref_path(s, &nd)) == NULL) {
 		error = GOACCEL_ERROR;
+		goto done;
+	}
+	/* Shared GC lock: the blob checked here cannot be collected before the ref names it. */
+	if ((error = ga_store_gc_lock(&gc, s, 0)) < 0)
+		goto done;
+	if (goaccel_store_blob_exists(s, blob) != 1) {
+		char hex[GOACCEL_DIGEST_HEXSIZE + 1];
+		goaccel_digest_fmt(hex, blob);
+		error = ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE,
+		                 "ref '%s': blob %s is not in the store", name, hex);
 		goto done;
 	}
 	if ((error = ga_store_tmp_file(&tmp, &fd, s)) < 0)
@@ -113,6 +123,7 @@ int goaccel_store_ref_set(goaccel_store *s, const char *name, const goaccel_dige
 	fd = -1;
 	error = ga_store_install(s, tmp, final);
 done:
+	ga_store_gc_unlock(gc);
 	if (fd >= 0)
 		close(fd);
 	if (error < 0 && tmp)

@@ -288,9 +288,11 @@ GOACCEL_EXTERN(int) goaccel_store_action_remove(goaccel_store *store, const goac
  */
 
 /**
- * Points name at blob (which should exist: store it first with goaccel_store_blob_put_*),
- * atomically replacing the previous value. name is any UTF-8 string of 1 to 1024 bytes.
- * Thread-safe. @return 0, GOACCEL_EINVALID, GOACCEL_ERROR.
+ * Points name at blob, atomically replacing the previous value. name is any UTF-8 string of 1 to
+ * 1024 bytes. The blob must be in the store (put it first with goaccel_store_blob_put_*); from
+ * then on the ref keeps it from being collected. A blob put less than prune's grace period ago
+ * (10 minutes by default) cannot have been collected yet. Thread-safe.
+ * @return 0; GOACCEL_ENOTFOUND (the blob is not in the store); GOACCEL_EINVALID; GOACCEL_ERROR.
  */
 GOACCEL_EXTERN(int) goaccel_store_ref_set(goaccel_store *store, const char *name,
                                           const goaccel_digest *blob);
