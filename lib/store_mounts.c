@@ -80,8 +80,13 @@ int ga_mount_lock(int *fd_out, goaccel_store *s, const char *id, unsigned int in
 	for (attempt = 0;; attempt++) {
 		int fd, rc;
 		int64_t left = timeout_ms;
-		if (create && (error = ga_mkdir_p(dir, 0700)) < 0)
+		if (create && (error = ga_mkdir_p(dir, 0700)) < 0) {
+			/* A remover's rmdir of the (then empty) directory can race our mkdir -p:
+			 * try again; a persistent failure (permissions) is reported. */
+			if (attempt < 100)
+				continue;
 			goto done;
+		}
 		fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
 		if (fd < 0) {
 			if (errno == ENOENT && create && attempt < 1000)
@@ -141,6 +146,28 @@ int ga_mount_touch(int fd, const char *id)
 	return 0;
 }
 
+static int remove_all_but_lock(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int error = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : ga_error_os(GOACCEL_ERROR, errno, "%s: opendir", dir);
+	while (!error && (de = readdir(d)) != NULL) {
+		char *sub;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, "lock"))
+			continue;
+		if ((sub = ga_path_join(dir, de->d_name)) == NULL) {
+			error = GOACCEL_ERROR;
+			break;
+		}
+		error = ga_rm_rf(sub);
+		free(sub);
+	}
+	closedir(d);
+	return error;
+}
+
 int ga_mount_remove_locked(goaccel_store *s, const char *id, unsigned int instance, int fd)
 {
 	char *dir = ga_mount_instance_dir(s, id, instance), *data = NULL, *lock = NULL, *top = NULL;
@@ -152,14 +179,19 @@ int ga_mount_remove_locked(goaccel_store *s, const char *id, unsigned int instan
 	}
 	if ((error = ga_rm_rf(data)) < 0)
 		goto done;
+	/* Anything else in the instance directory is not ours to keep; it goes while we still hold
+	 * the lock, so no holder can be using it. */
+	if ((error = remove_all_but_lock(dir)) < 0)
+		goto done;
 	/* The lock file goes while we hold it: waiters notice (same_file) and start over. */
 	if (unlink(lock) < 0 && errno != ENOENT) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: unlink", lock);
 		goto done;
 	}
-	/* Anything else in the instance directory is not ours to keep. */
-	if ((error = ga_rm_rf(dir)) < 0)
-		goto done;
+	/* From here on a new acquirer may already have recreated the lock and data in this
+	 * directory: never remove recursively now. rmdir fails harmlessly (ENOTEMPTY) if so, and an
+	 * acquirer that loses its directory to this rmdir starts over (ga_mount_lock). */
+	rmdir(dir);
 	rmdir(top); /* fails harmlessly while other instances (or a new acquirer) are there */
 done:
 	if (fd >= 0)
