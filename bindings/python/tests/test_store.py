@@ -89,8 +89,12 @@ def test_actions_refs_and_stats(store: goaccel.Store, tmp_path: Path) -> None:
     assert '"gobuild"' in store.stats_json()
     assert store.usage().blobs >= 2
 
-    store.ref_set("target:app", key)
-    assert store.ref_get("target:app") == key
+    # A ref names a blob that is in the store (the store refuses a ref that would dangle).
+    with pytest.raises(goaccel.NotFound):
+        store.ref_set("target:app", key)
+    state = store.blob_put(b"previous build of app")
+    store.ref_set("target:app", state)
+    assert store.ref_get("target:app") == state
     store.ref_remove("target:app")
     assert store.ref_get("target:app") is None
     store.action_remove(key)
