@@ -61,6 +61,11 @@ static int remove_file(const char *path)
 	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+static int remove_empty_dir(const char *path)
+{
+	return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 static int remove_tree(const char *path)
 {
 	int error = ga_rm_rf(path);
@@ -323,9 +328,10 @@ static int check_mounts(vstate *v)
 			if (!lock || !dir)
 				error = GOACCEL_ERROR;
 			else if (!ga_exists(lock) && ga_exists(dir))
+				/* only an empty one is removed: a process may be creating its lock now */
 				error = report(v, GOACCEL_VERIFY_TEMP_FILE, dir,
 				               "mount instance without a lock file (interrupted creation)",
-				               remove_tree);
+				               remove_empty_dir);
 			free(lock);
 			free(dir);
 		}
