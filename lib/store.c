@@ -721,6 +721,12 @@ done:
 int ga_store_blob_open_verified(int *fd_out, uint64_t *size_out, goaccel_store *s,
                                 const goaccel_digest *d, const char *kind)
 {
+	return ga_store_blob_open_checked(fd_out, size_out, s, d, kind, 0);
+}
+
+int ga_store_blob_open_checked(int *fd_out, uint64_t *size_out, goaccel_store *s,
+                               const goaccel_digest *d, const char *kind, int peek)
+{
 	char *path = ga_store_blob_path(s, d);
 	int fd = -1, error = 0;
 	struct stat st;
@@ -746,7 +752,7 @@ int ga_store_blob_open_verified(int *fd_out, uint64_t *size_out, goaccel_store *
 			                 "blob %s: content does not match its digest (removed)", path);
 			goto corrupt;
 		}
-		if (s->verify_cache && size == (uint64_t)st.st_size)
+		if (s->verify_cache && !peek && size == (uint64_t)st.st_size)
 			ga_stamp_record(s, d, &st);
 	}
 	*fd_out = fd;
@@ -755,7 +761,10 @@ int ga_store_blob_open_verified(int *fd_out, uint64_t *size_out, goaccel_store *
 		*size_out = size;
 	goto done;
 corrupt:
-	{
+	if (peek) {
+		ga_error_recode(GOACCEL_ECORRUPT);
+		error = GOACCEL_ECORRUPT;
+	} else {
 		goaccel_store_counters c = {0};
 		ga_store_unlink_if_same(path, fd);
 		c.corrupt = 1;

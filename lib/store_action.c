@@ -366,7 +366,7 @@ static void action_close_fds(goaccel_action *a)
 }
 
 /* Verifies every output blob; keeps them open when there are few. */
-static int verify_outputs(goaccel_action *a, const char *kind)
+static int verify_outputs(goaccel_action *a, const char *kind, int peek)
 {
 	size_t i;
 	int keep = a->rec.count <= GA_ACTION_KEEP_FDS, error = 0;
@@ -378,7 +378,7 @@ static int verify_outputs(goaccel_action *a, const char *kind)
 		int fd;
 		uint64_t size;
 		const ga_record_output *o = &a->rec.outputs[i];
-		if ((error = ga_store_blob_open_verified(&fd, &size, a->store, &o->digest, kind)) < 0)
+		if ((error = ga_store_blob_open_checked(&fd, &size, a->store, &o->digest, kind, peek)) < 0)
 			return error;
 		if (size != o->size) {
 			close(fd);
@@ -394,16 +394,33 @@ static int verify_outputs(goaccel_action *a, const char *kind)
 	return 0;
 }
 
+int goaccel_lookup_options_init(goaccel_lookup_options *opts, unsigned int version)
+{
+	GA_INIT_STRUCTURE(opts, version, goaccel_lookup_options, GOACCEL_LOOKUP_OPTIONS_INIT);
+	return 0;
+}
+
 int goaccel_store_action_lookup(goaccel_action **out, goaccel_store *s, const char *kind,
                                 const goaccel_digest *key)
 {
+	return goaccel_store_action_lookup_ext(out, s, kind, key, NULL);
+}
+
+int goaccel_store_action_lookup_ext(goaccel_action **out, goaccel_store *s, const char *kind,
+                                    const goaccel_digest *key, const goaccel_lookup_options *opts)
+{
 	goaccel_action *a = NULL;
 	char *path = NULL;
-	int error, fd = -1, corrupt = 0;
+	int error, fd = -1, corrupt = 0, peek;
 	goaccel_store_counters c = {0};
 	char hex[GOACCEL_DIGEST_HEXSIZE + 1];
 	GA_ASSERT_ARG(out && s && key);
 	*out = NULL;
+	GA_CHECK_VERSION(opts, GOACCEL_LOOKUP_OPTIONS_VERSION, "goaccel_lookup_options");
+	if (opts && (opts->flags & ~GOACCEL_LOOKUP_PEEK))
+		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_STORE,
+		                "goaccel_lookup_options: unknown flags 0x%x", opts->flags);
+	peek = opts && (opts->flags & GOACCEL_LOOKUP_PEEK);
 	if (kind && ga_store_valid_kind(kind) < 0)
 		return GOACCEL_EINVALID;
 	goaccel_digest_fmt(hex, key);
@@ -416,7 +433,8 @@ int goaccel_store_action_lookup(goaccel_action **out, goaccel_store *s, const ch
 	a->store = s;
 	error = read_record(&a->rec, &fd, &a->last_used_ns, s, key, path);
 	if (error == GOACCEL_ENOTFOUND) {
-		count_miss(s, kind, 0);
+		if (!peek)
+			count_miss(s, kind, 0);
 		error = ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE, "no action record for %s", hex);
 		goto done;
 	}
@@ -426,7 +444,7 @@ int goaccel_store_action_lookup(goaccel_action **out, goaccel_store *s, const ch
 	}
 	if (error < 0)
 		goto done;
-	error = verify_outputs(a, kind ? kind : a->rec.kind);
+	error = verify_outputs(a, kind ? kind : a->rec.kind, peek);
 	if (error == GOACCEL_ECORRUPT) {
 		corrupt = 0; /* the damaged blob was counted where it was met */
 		goto dangling;
@@ -435,11 +453,13 @@ int goaccel_store_action_lookup(goaccel_action **out, goaccel_store *s, const ch
 		goto dangling;
 	if (error < 0)
 		goto done;
-	/* Last use, for prune's LRU order. */
-	futimens(fd, NULL);
-	c.hits = 1;
-	c.time_saved_ns = (uint64_t)a->rec.duration_ns;
-	ga_stats_add(s, kind ? kind : a->rec.kind, &c);
+	if (!peek) {
+		/* Last use, for prune's LRU order. */
+		futimens(fd, NULL);
+		c.hits = 1;
+		c.time_saved_ns = (uint64_t)a->rec.duration_ns;
+		ga_stats_add(s, kind ? kind : a->rec.kind, &c);
+	}
 	*out = a;
 	a = NULL;
 	error = 0;
@@ -450,9 +470,12 @@ dangling:
 		 * read) and report a miss. */
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s", goaccel_error_last()->message);
+		if (peek)
+			goto miss;
 		if (fd >= 0)
 			ga_store_unlink_if_same(path, fd);
 		count_miss(s, kind ? kind : (a->rec.kind[0] ? a->rec.kind : NULL), corrupt);
+	miss:
 		error = ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE, "action %s is unusable: %s",
 		                 hex, msg);
 	}
@@ -517,6 +540,31 @@ done:
 	if (c.bytes_restored)
 		ga_stats_add(a->store, a->rec.kind, &c);
 	close(dirfd);
+	return error;
+}
+
+/* ---- fetch: lookup + restore ---------------------------------------------------------------- */
+
+int goaccel_store_action_fetch(goaccel_action **out, goaccel_store *s, const char *kind,
+                               const goaccel_digest *key, const char *dest_dir,
+                               const goaccel_restore_options *opts)
+{
+	goaccel_action *a = NULL;
+	int error;
+	GA_ASSERT_ARG(s && key && dest_dir);
+	if (out)
+		*out = NULL;
+	GA_CHECK_VERSION(opts, GOACCEL_RESTORE_OPTIONS_VERSION, "goaccel_restore_options");
+	if ((error = goaccel_store_action_lookup(&a, s, kind, key)) < 0)
+		return error;
+	if ((error = goaccel_action_restore(a, dest_dir, opts)) < 0)
+		goto done;
+	if (out) {
+		*out = a;
+		a = NULL;
+	}
+done:
+	goaccel_action_free(a);
 	return error;
 }
 

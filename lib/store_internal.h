@@ -72,6 +72,10 @@ int ga_store_blob_put_fd(goaccel_digest *out, uint64_t *size_out, goaccel_store 
  * read), counted as corrupt under kind, and GOACCEL_ECORRUPT returned. */
 int ga_store_blob_open_verified(int *fd_out, uint64_t *size_out, goaccel_store *s,
                                 const goaccel_digest *d, const char *kind);
+/* The same; with peek set nothing is written: a mismatch is reported (GOACCEL_ECORRUPT) but
+ * neither removed nor counted, and no verify_cache stamp is recorded. */
+int ga_store_blob_open_checked(int *fd_out, uint64_t *size_out, goaccel_store *s,
+                               const goaccel_digest *d, const char *kind, int peek);
 /* Copies from a verified blob fd into dirfd/name (tmp + rename, or + link when excl), reflink
  * first unless no_reflink. display names the destination in errors. */
 int ga_store_copy_fd_at(int in, uint64_t size, int dirfd, const char *name, const char *display,

@@ -417,6 +417,220 @@ static void test_store__damaged_or_dangling_records_are_misses(void **state)
 	free(dir);
 }
 
+static int64_t mtime_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	return ga_stat_mtime_ns(&st);
+}
+
+/* GOACCEL_LOOKUP_PEEK answers like a lookup but writes nothing: no counter, no last-used time,
+ * no removal of a damaged entry (the next ordinary lookup still removes it). */
+static void test_store__lookup_peek_counts_nothing(void **state)
+{
+	char *dir = tu_tempdir("ga-store");
+	goaccel_store *s = open_store(dir);
+	goaccel_lookup_options lo;
+	goaccel_action *a = NULL;
+	goaccel_digest k, bd;
+	goaccel_store_counters c;
+	char *rec, *blob;
+	int64_t before;
+	(void)state;
+	GA_OK(goaccel_lookup_options_init(&lo, GOACCEL_LOOKUP_OPTIONS_VERSION));
+	assert_int_equal(lo.flags, 0);
+	assert_int_equal(goaccel_lookup_options_init(&lo, 99), GOACCEL_EVERSION);
+	lo.flags = GOACCEL_LOOKUP_PEEK;
+	put_simple(s, "k", "gobuild", "out", "payload-1", 10);
+	key_of(&k, "k");
+	rec = action_file(s, "k");
+	set_age(rec, 3600);
+	before = mtime_of(rec);
+	/* a hit, with the outputs readable, and nothing counted or touched */
+	GA_OK(goaccel_store_action_lookup_ext(&a, s, "gobuild", &k, &lo));
+	assert_int_equal(goaccel_action_output_count(a), 1);
+	assert_int_equal(goaccel_action_output_byindex(a, 0)->size, 9);
+	goaccel_action_free(a);
+	assert_int_equal(mtime_of(rec), before);
+	/* a miss */
+	key_of(&bd, "absent");
+	assert_int_equal(goaccel_store_action_lookup_ext(&a, s, "gobuild", &bd, &lo), GOACCEL_ENOTFOUND);
+	assert_null(a);
+	GA_OK(goaccel_store_stats(&c, s, NULL));
+	assert_int_equal(c.hits + c.misses + c.corrupt + c.time_saved_ns, 0);
+	/* a damaged blob: a miss, but the blob and the record stay */
+	GA_OK(goaccel_digest_buffer(&bd, "payload-1", 9));
+	GA_OK(goaccel_store_blob_path(&blob, s, &bd));
+	chmod(blob, 0644);
+	tu_sh("printf 'payload-X' > '%s'", blob);
+	assert_int_equal(goaccel_store_action_lookup_ext(&a, s, "gobuild", &k, &lo), GOACCEL_ENOTFOUND);
+	assert_true(ga_exists(blob));
+	assert_true(ga_exists(rec));
+	/* a record that is not JSON: a miss, left in place */
+	put_simple(s, "garbage", "gobuild", "out", "payload-3", 10);
+	{
+		char *rec2 = action_file(s, "garbage");
+		goaccel_digest k2;
+		chmod(rec2, 0644);
+		tu_sh("printf '{not json' > '%s'", rec2);
+		key_of(&k2, "garbage");
+		assert_int_equal(goaccel_store_action_lookup_ext(&a, s, NULL, &k2, &lo), GOACCEL_ENOTFOUND);
+		assert_true(ga_exists(rec2));
+		free(rec2);
+	}
+	GA_OK(goaccel_store_stats(&c, s, NULL));
+	assert_int_equal(c.hits + c.misses + c.corrupt, 0);
+	/* bad options */
+	lo.flags = 1u << 7;
+	assert_int_equal(goaccel_store_action_lookup_ext(&a, s, NULL, &k, &lo), GOACCEL_EINVALID);
+	lo.flags = 0;
+	lo.version = 42;
+	assert_int_equal(goaccel_store_action_lookup_ext(&a, s, NULL, &k, &lo), GOACCEL_EVERSION);
+	/* NULL options: an ordinary lookup, which now removes the damaged entry and counts it */
+	assert_int_equal(goaccel_store_action_lookup_ext(&a, s, "gobuild", &k, NULL), GOACCEL_ENOTFOUND);
+	assert_false(ga_exists(blob));
+	assert_false(ga_exists(rec));
+	GA_OK(goaccel_store_stats(&c, s, NULL));
+	assert_int_equal(c.misses, 1);
+	assert_int_equal(c.corrupt, 1);
+	goaccel_free(blob);
+	free(rec);
+	goaccel_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Fills buf with n pseudo-random bytes (a fixed sequence per seed). */
+static void fill_bytes(unsigned char *buf, size_t n, uint32_t seed)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/* fetch = lookup + restore in one pass; a blob that does not match never reaches dest_dir. */
+static void test_store__fetch_restores_and_verifies_in_one_pass(void **state)
+{
+	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store");
+	char *dest = tu_path(dir, "out"), *dest2 = tu_path(dir, "out2"), *p, *blob;
+	goaccel_store *s = open_store(root);
+	goaccel_digest k, bd;
+	goaccel_action *a = NULL;
+	goaccel_action_output outs[3];
+	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
+	goaccel_store_counters c;
+	goaccel_restore_options ro = GOACCEL_RESTORE_OPTIONS_INIT;
+	size_t big = (5u << 20) + 12345, len, i;
+	unsigned char *data = malloc(big);
+	char *got;
+	(void)state;
+	assert_non_null(data);
+	fill_bytes(data, big, 7);
+	outs[0] = (goaccel_action_output){"bin/app", NULL, 0755, data, big};
+	outs[1] = (goaccel_action_output){"log.txt", NULL, 0600, "built ok\n", 9};
+	outs[2] = (goaccel_action_output){"empty", NULL, 0644, "", 0};
+	meta.duration_ns = 2000;
+	key_of(&k, "fetch-1");
+	GA_OK(goaccel_store_action_put(s, &k, "gobuild", outs, 3, &meta));
+	/* a hit: the files, their modes, the counters of a lookup and a restore */
+	GA_OK(goaccel_store_action_fetch(&a, s, "gobuild", &k, dest, NULL));
+	assert_int_equal(goaccel_action_output_count(a), 3);
+	goaccel_action_free(a);
+	p = tu_path(dest, "bin/app");
+	got = tu_read(p, &len);
+	assert_int_equal(len, big);
+	assert_memory_equal(got, data, big);
+	assert_int_equal(file_mode(p), 0755);
+	free(got);
+	free(p);
+	p = tu_path(dest, "log.txt");
+	assert_int_equal(file_mode(p), 0600);
+	free(p);
+	assert_int_equal(count_files(dest), 3);
+	GA_OK(goaccel_store_stats(&c, s, "gobuild"));
+	assert_int_equal(c.hits, 1);
+	assert_int_equal(c.time_saved_ns, 2000);
+	assert_int_equal(c.bytes_restored, big + 9);
+	/* again, over the existing files, with out NULL and without reflink */
+	ro.no_reflink = 1;
+	GA_OK(goaccel_store_action_fetch(NULL, s, NULL, &k, dest, &ro));
+	assert_int_equal(count_files(dest), 3);
+	/* no_overwrite: refused, nothing counted as restored */
+	ro.no_overwrite = 1;
+	assert_int_equal(goaccel_store_action_fetch(NULL, s, NULL, &k, dest, &ro), GOACCEL_EEXISTS);
+	assert_int_equal(count_files(dest), 3);
+	ro.no_overwrite = 0;
+	/* a miss leaves no directory behind */
+	key_of(&bd, "absent");
+	assert_int_equal(goaccel_store_action_fetch(NULL, s, "gobuild", &bd, dest2, NULL), GOACCEL_ENOTFOUND);
+	assert_false(ga_exists(dest2));
+	/* a blob damaged in its last byte (same size): nothing new in dest_dir or dest2, the blob
+	 * and the record removed, a miss and a corrupt entry counted */
+	GA_OK(goaccel_digest_buffer(&bd, data, big));
+	GA_OK(goaccel_store_blob_path(&blob, s, &bd));
+	chmod(blob, 0644);
+	assert_int_equal(tu_sh("printf 'Z' | dd of='%s' bs=1 seek=%zu conv=notrunc status=none", blob, big - 1), 0);
+	GA_OK(goaccel_store_stats_reset(s));
+	assert_int_equal(goaccel_store_action_fetch(&a, s, "gobuild", &k, dest2, NULL), GOACCEL_ENOTFOUND);
+	assert_null(a);
+	assert_false(ga_exists(dest2));
+	assert_false(ga_exists(blob));
+	assert_int_equal(goaccel_store_action_remove(s, &k), GOACCEL_ENOTFOUND);
+	GA_OK(goaccel_store_stats(&c, s, "gobuild"));
+	assert_int_equal(c.hits, 0);
+	assert_int_equal(c.misses, 1);
+	assert_int_equal(c.corrupt, 1);
+	assert_int_equal(c.bytes_restored, 0);
+	/* the same into a directory that holds the old outputs: they are left as they were */
+	GA_OK(goaccel_store_action_put(s, &k, "gobuild", outs, 3, &meta));
+	chmod(blob, 0644);
+	assert_int_equal(tu_sh("printf 'Z' | dd of='%s' bs=1 seek=1 conv=notrunc status=none", blob), 0);
+	p = tu_path(dest, "bin/app");
+	unlink(p);
+	assert_int_equal(goaccel_store_action_fetch(NULL, s, "gobuild", &k, dest, NULL), GOACCEL_ENOTFOUND);
+	assert_false(ga_exists(p));
+	assert_int_equal(count_files(dest), 2);
+	free(p);
+	/* a symlink on the way is refused */
+	GA_OK(goaccel_store_action_put(s, &k, "gobuild", outs, 3, &meta));
+	tu_rmtree(dest);
+	assert_int_equal(ga_mkdir_p(dest2, 0755), 0);
+	assert_int_equal(ga_mkdir_p(dest, 0755), 0);
+	assert_int_equal(tu_sh("ln -s '%s' '%s/bin'", dest2, dest), 0);
+	assert_int_equal(goaccel_store_action_fetch(NULL, s, NULL, &k, dest, NULL), GOACCEL_EUNSAFE);
+	assert_int_equal(count_files(dest2), 0);
+	/* many outputs (more than are kept open between lookup and restore) */
+	{
+		goaccel_action_output many[GA_ACTION_KEEP_FDS + 6];
+		char names[GA_ACTION_KEEP_FDS + 6][16];
+		for (i = 0; i < GA_ACTION_KEEP_FDS + 6; i++) {
+			snprintf(names[i], sizeof(names[i]), "d%zu/f%zu", i % 5, i);
+			many[i] = (goaccel_action_output){names[i], NULL, 0644, names[i], strlen(names[i])};
+		}
+		key_of(&k, "fetch-many");
+		GA_OK(goaccel_store_action_put(s, &k, "gobuild", many, GA_ACTION_KEEP_FDS + 6, NULL));
+		tu_rmtree(dest2);
+		GA_OK(goaccel_store_action_fetch(NULL, s, NULL, &k, dest2, NULL));
+		assert_int_equal(count_files(dest2), GA_ACTION_KEEP_FDS + 6);
+		p = tu_path(dest2, "d3/f8");
+		got = tu_read(p, &len);
+		assert_string_equal(got, "d3/f8");
+		free(got);
+		free(p);
+	}
+	expect_clean(s);
+	goaccel_free(blob);
+	free(data);
+	goaccel_store_free(s);
+	free(root);
+	free(dest);
+	free(dest2);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_store__restore_never_follows_symlinks_out(void **state)
 {
 	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store");
@@ -1781,6 +1995,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store__action_put_lookup_restore),
 		cmocka_unit_test(test_store__action_rejects_bad_names),
 		cmocka_unit_test(test_store__damaged_or_dangling_records_are_misses),
+		cmocka_unit_test(test_store__lookup_peek_counts_nothing),
+		cmocka_unit_test(test_store__fetch_restores_and_verifies_in_one_pass),
 		cmocka_unit_test(test_store__restore_never_follows_symlinks_out),
 		cmocka_unit_test(test_store__verify_cache_still_catches_tampering),
 		cmocka_unit_test(test_store__refs),

@@ -229,6 +229,38 @@ GOACCEL_EXTERN(int) goaccel_store_action_put(goaccel_store *store, const goaccel
 GOACCEL_EXTERN(int) goaccel_store_action_lookup(goaccel_action **out, goaccel_store *store,
                                                 const char *kind, const goaccel_digest *key);
 
+/** goaccel_lookup_options.flags: no statistics, last-used untouched, nothing removed: a damaged
+ *  entry is only reported as a miss. For dry runs and explanations (goaccel explain). */
+#define GOACCEL_LOOKUP_PEEK (1u << 0) /* no statistics, last-used untouched, nothing removed: a damaged entry is only reported as a miss */
+
+/** Options for goaccel_store_action_lookup_ext(). */
+typedef struct {
+	unsigned int version; /**< GOACCEL_LOOKUP_OPTIONS_VERSION */
+	unsigned int flags;   /**< GOACCEL_LOOKUP_* bits; 0 for an ordinary lookup */
+} goaccel_lookup_options;
+
+#define GOACCEL_LOOKUP_OPTIONS_VERSION 1
+#define GOACCEL_LOOKUP_OPTIONS_INIT {GOACCEL_LOOKUP_OPTIONS_VERSION, 0}
+
+/** Initialises lookup options to defaults. @return 0, GOACCEL_EINVALID, GOACCEL_EVERSION. */
+GOACCEL_EXTERN(int) goaccel_lookup_options_init(goaccel_lookup_options *opts, unsigned int version);
+
+/**
+ * goaccel_store_action_lookup() with options. NULL opts is exactly goaccel_store_action_lookup().
+ *
+ * With GOACCEL_LOOKUP_PEEK the answer is the same (a hit needs the record and every output blob
+ * to exist and match its digest, each blob being rehashed), but nothing is written: no hit, miss
+ * or corrupt is counted, the record's last-used time stays as it was, and a damaged record or
+ * blob is left where it is (it is only reported as a miss; the next ordinary lookup or verify
+ * removes it). Thread-safe.
+ *
+ * @return as goaccel_store_action_lookup(); also GOACCEL_EVERSION (unknown opts version) and
+ *         GOACCEL_EINVALID (unknown flag bits).
+ */
+GOACCEL_EXTERN(int) goaccel_store_action_lookup_ext(goaccel_action **out, goaccel_store *store,
+                                                    const char *kind, const goaccel_digest *key,
+                                                    const goaccel_lookup_options *opts);
+
 /** Options for goaccel_action_restore(). */
 typedef struct {
 	unsigned int version; /**< GOACCEL_RESTORE_OPTIONS_VERSION */
@@ -255,6 +287,38 @@ GOACCEL_EXTERN(int) goaccel_restore_options_init(goaccel_restore_options *opts, 
  */
 GOACCEL_EXTERN(int) goaccel_action_restore(goaccel_action *action, const char *dest_dir,
                                            const goaccel_restore_options *opts);
+
+/**
+ * Looks key up and restores its outputs into dest_dir in one pass: each blob is hashed while it
+ * is copied (on a second thread for a large blob, which hashes the restored file's bytes while
+ * the first copies them in), and a restored file is renamed into place only after its digest
+ * matched — so a damaged blob never reaches dest_dir, and the whole blob is read once instead of
+ * twice (lookup's verification, then restore's copy).
+ *
+ * A hit counts as goaccel_store_action_lookup() does (one hit, the time saved, last used now)
+ * plus the bytes restored, as goaccel_action_restore() does. Every output is written to a
+ * temporary file next to its final name first; only when all of them matched are they renamed
+ * into place (in name order), so on a miss nothing new is left in dest_dir (directories this
+ * call created are removed again). A blob that does not match is removed, counted corrupt, the
+ * record is removed as lookup removes a dangling one, and the call returns GOACCEL_ENOTFOUND.
+ * dest_dir is created (0755, with its parents) if missing; other semantics (modes, reflink,
+ * no_overwrite, symlinks on the way refused) are goaccel_action_restore()'s.
+ * With the store's verify_cache option, a blob whose stamp still matches is copied unhashed.
+ * Thread-safe.
+ *
+ * @param out   receives the action (the caller owns it: goaccel_action_free()), as lookup
+ *              gives it; NULL when the caller only wants the files
+ * @param kind  the step kind to count under, or NULL for the record's own
+ * @param opts  restore options; NULL for defaults
+ * @return 0 (hit, files restored); GOACCEL_ENOTFOUND (miss: absent, dangling or corrupt);
+ *         GOACCEL_EEXISTS (no_overwrite and an output exists; nothing restored, not counted);
+ *         GOACCEL_EUNSAFE; GOACCEL_EINVALID; GOACCEL_EVERSION; GOACCEL_ERROR (I/O: nothing new
+ *         is left in dest_dir).
+ */
+GOACCEL_EXTERN(int) goaccel_store_action_fetch(goaccel_action **out, goaccel_store *store,
+                                               const char *kind, const goaccel_digest *key,
+                                               const char *dest_dir,
+                                               const goaccel_restore_options *opts);
 
 /** The key of the action. Borrowed. */
 GOACCEL_EXTERN(const goaccel_digest *) goaccel_action_key(const goaccel_action *action);
