@@ -1,5 +1,6 @@
 /* Library initialisation and version (goaccel/common.h, goaccel/version.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <git2.h>
@@ -7,34 +8,49 @@
 #include "goaccel/common.h"
 #include "goaccel/errors.h"
 #include "goaccel/version.h"
+#include "common_internal.h"
 #include "util/err.h"
 
+/* init_lock guards init_count and the initialisation of libgit2; git_ready is also read without
+ * the lock (the fast path of ga_git_init) and only written under it. */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_count;
+static atomic_int git_ready;
 
 int goaccel_init(void)
 {
 	int ret;
 	pthread_mutex_lock(&init_lock);
-	if (init_count == 0) {
-		int rc = git_libgit2_init();
-		if (rc < 0) {
-			ret = ga_error_git(GOACCEL_ERROR, "initialising libgit2");
-			goto done;
-		}
-	}
 	ret = ++init_count;
-done:
 	pthread_mutex_unlock(&init_lock);
 	return ret;
+}
+
+int ga_git_init(void)
+{
+	int error = 0;
+	if (atomic_load_explicit(&git_ready, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&init_lock);
+	if (!atomic_load_explicit(&git_ready, memory_order_relaxed)) {
+		/* not ga_error_git(): libgit2's error state is not usable when it failed to start */
+		if (git_libgit2_init() < 0)
+			error = ga_error(GOACCEL_ERROR, GOACCEL_ERROR_GIT, "initialising libgit2");
+		else
+			atomic_store_explicit(&git_ready, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&init_lock);
+	return error;
 }
 
 int goaccel_shutdown(void)
 {
 	int ret;
 	pthread_mutex_lock(&init_lock);
-	if (init_count > 0 && --init_count == 0)
+	if (init_count > 0 && --init_count == 0 && atomic_load_explicit(&git_ready, memory_order_relaxed)) {
 		git_libgit2_shutdown();
+		atomic_store_explicit(&git_ready, 0, memory_order_release);
+	}
 	ret = init_count;
 	pthread_mutex_unlock(&init_lock);
 	return ret;

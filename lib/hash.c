@@ -87,6 +87,11 @@ typedef struct {
 	size_t nfileq, afileq;
 	unsigned int active;
 	int finished;
+	/* the pool: workers[0] is the caller's thread, which starts the others when queued work
+	 * is waiting (a warm run of a small tree starts none) */
+	void *workers;
+	pthread_t *tids;
+	unsigned int nthreads, started;
 	int error;
 	int error_klass;
 	char error_msg[1024];
@@ -769,9 +774,30 @@ static void merge_stats(goaccel_hash_stats *into, const goaccel_hash_stats *s)
 	into->cache_racy += s->cache_racy;
 }
 
+static void *thread_main(void *arg);
+static int worker_init(hworker *w, hctx *ctx);
+
+/* Called by the caller's thread with the lock held, after taking an item: starts another worker
+ * for each item still queued, up to the pool's size. A thread that cannot start is not an error
+ * (fewer threads do the same work). */
+static void spawn_workers(hctx *ctx)
+{
+	hworker *ws = ctx->workers;
+	size_t waiting = ctx->ndirq + ctx->nfileq;
+	while (waiting-- > 0 && ctx->started + 1 < ctx->nthreads) {
+		unsigned int i = ctx->started + 1;
+		if (worker_init(&ws[i], ctx) < 0 || pthread_create(&ctx->tids[i], NULL, thread_main, &ws[i]) != 0) {
+			ctx->nthreads = i; /* stop trying; ws[i] is disposed with the others */
+			break;
+		}
+		ctx->started = i;
+	}
+}
+
 static void worker_run(hworker *w)
 {
 	hctx *ctx = w->ctx;
+	int spawner = w == (hworker *)ctx->workers;
 	pthread_mutex_lock(&ctx->lock);
 	for (;;) {
 		hdir *d = NULL;
@@ -792,6 +818,8 @@ static void worker_run(hworker *w)
 			continue;
 		}
 		ctx->active++;
+		if (spawner)
+			spawn_workers(ctx);
 		pthread_mutex_unlock(&ctx->lock);
 		error = d ? process_dir(w, d) : process_big(w, n);
 		if (error < 0)
@@ -836,27 +864,27 @@ static unsigned int thread_count(const goaccel_hash_options *opts)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned int)n;
 }
 
-/* Runs the queued work on nthreads workers (the caller's thread included). */
+/* Runs the queued work on up to nthreads workers: the caller's thread, and others it starts
+ * while work is waiting (spawn_workers). */
 static int run_pool(hctx *ctx, unsigned int nthreads)
 {
 	hworker *ws = NULL;
 	pthread_t *tids = NULL;
-	unsigned int i, started = 0;
+	unsigned int i;
 	int error = 0;
 	if ((ws = calloc(nthreads, sizeof(*ws))) == NULL || (tids = calloc(nthreads, sizeof(*tids))) == NULL) {
 		error = ga_error_oom();
 		goto done;
 	}
-	for (i = 0; i < nthreads; i++)
-		if ((error = worker_init(&ws[i], ctx)) < 0)
-			goto done;
-	for (i = 1; i < nthreads; i++) {
-		if (pthread_create(&tids[i], NULL, thread_main, &ws[i]) != 0)
-			break; /* fewer threads is fine */
-		started++;
-	}
+	if ((error = worker_init(&ws[0], ctx)) < 0)
+		goto done;
+	ctx->workers = ws;
+	ctx->tids = tids;
+	ctx->nthreads = nthreads;
+	ctx->started = 0;
 	worker_run(&ws[0]);
-	for (i = 1; i <= started; i++)
+	/* no lock needed: only this thread starts workers, and it is done */
+	for (i = 1; i <= ctx->started; i++)
 		pthread_join(tids[i], NULL);
 	if (ctx->error)
 		error = ga_error(ctx->error, ctx->error_klass, "%s", ctx->error_msg);
@@ -864,6 +892,8 @@ done:
 	if (ws)
 		for (i = 0; i < nthreads; i++)
 			worker_dispose(&ws[i]);
+	ctx->workers = NULL;
+	ctx->tids = NULL;
 	free(ws);
 	free(tids);
 	return error;

@@ -28,6 +28,7 @@
 
 #include <git2.h>
 
+#include "common_internal.h"
 #include "goaccel/errors.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -675,6 +676,8 @@ int ga_gitignore_open(ga_gitignore **out, const char *root_real, int global_excl
 	GA_ASSERT_ARG(out);
 	GA_ASSERT_ARG(root_real);
 	*out = NULL;
+	if ((error = ga_git_init()) < 0)
+		goto done;
 	rc = git_repository_open_ext(&repo, root_real, 0, NULL);
 	if (rc == GIT_ENOTFOUND) {
 		git_error_clear();

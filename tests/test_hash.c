@@ -828,6 +828,8 @@ static void test_hash__gitignore_global_excludes(void **state)
 		snprintf(cfg, sizeof(cfg), "[core]\n\texcludesFile = %s\n", gcfg);
 		tu_write(dir, "home/.gitconfig", cfg);
 	}
+	/* libgit2 must be initialised to take options; goaccel initialises it only on first use */
+	assert_true(git_libgit2_init() > 0);
 	GA_OK(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, xdg) < 0 ? -1 : 0);
 	opts.gitignore = 1;
 	m = manifest_of(repo, &opts);
@@ -855,6 +857,7 @@ static void test_hash__gitignore_global_excludes(void **state)
 	goaccel_manifest_free(m);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, NULL);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, NULL);
+	git_libgit2_shutdown();
 	free(repo);
 	free(xdg);
 	free(home);
@@ -1404,6 +1407,63 @@ static void test_hash__threads_agree(void **state)
 	free(dir);
 }
 
+/* ---- libgit2 is initialised on first use ----------------------------------------------------- */
+
+/* How many initialisations of libgit2 others hold (git_libgit2_init returns the new count). */
+static int libgit2_holders(void)
+{
+	int n = git_libgit2_init();
+	git_libgit2_shutdown();
+	return n - 1;
+}
+
+static void *hash_with_gitignore(void *dir)
+{
+	goaccel_hash_options opts = GOACCEL_HASH_OPTIONS_INIT;
+	goaccel_digest d;
+	opts.gitignore = 1;
+	return goaccel_hash_tree(&d, NULL, dir, &opts) < 0 ? dir : NULL;
+}
+
+/* goaccel_init() does not initialise libgit2 (milliseconds of CPU in every process); the first
+ * call that uses it does, once even when threads race to it, and the last goaccel_shutdown()
+ * releases it. */
+static void test_hash__libgit2_initialised_on_first_use(void **state)
+{
+	char *dir = tu_tempdir("ga-hash-lazy");
+	pthread_t t[4];
+	void *failed;
+	int i;
+	(void)state;
+	assert_int_equal(tu_sh("cd '%s' && git init -q . && echo '*.tmp' > .gitignore && touch a.go b.tmp", dir), 0);
+	/* from a shut-down library (the group setup holds one reference; earlier tests used libgit2) */
+	assert_int_equal(goaccel_shutdown(), 0);
+	assert_int_equal(libgit2_holders(), 0);
+	assert_int_equal(goaccel_init(), 1);
+	assert_int_equal(libgit2_holders(), 0);
+	hash_of(dir, NULL); /* no gitignore: no libgit2 */
+	assert_int_equal(libgit2_holders(), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hash_with_gitignore, dir), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &failed), 0);
+		assert_null(failed);
+	}
+	assert_int_equal(libgit2_holders(), 1);
+	/* a nested init/shutdown pair does not release it */
+	assert_int_equal(goaccel_init(), 2);
+	assert_int_equal(goaccel_shutdown(), 1);
+	assert_int_equal(libgit2_holders(), 1);
+	assert_int_equal(goaccel_shutdown(), 0);
+	assert_int_equal(libgit2_holders(), 0);
+	/* initialised again by the next use after a re-init; the group teardown drops this one */
+	assert_int_equal(goaccel_init(), 1);
+	assert_null(hash_with_gitignore(dir));
+	assert_int_equal(libgit2_holders(), 1);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1433,6 +1493,7 @@ int main(void)
 		cmocka_unit_test(test_hash__changes_while_hashing),
 		cmocka_unit_test(test_hash__odd_names_in_errors),
 		cmocka_unit_test(test_hash__threads_agree),
+		cmocka_unit_test(test_hash__libgit2_initialised_on_first_use),
 	};
 	return cmocka_run_group_tests_name("hash", tests, tu_group_setup, tu_group_teardown);
 }

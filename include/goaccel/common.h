@@ -36,18 +36,22 @@
 GOACCEL_BEGIN_DECL
 
 /**
- * Initialises the library and the libraries it depends on (libgit2).
+ * Initialises the library.
  *
  * Reference counted: each successful call must be matched by one goaccel_shutdown().
- * Thread-safe.
+ * Thread-safe. Cheap: libgit2, which only the hash layer's .gitignore option uses, is initialised
+ * on its first use (once per process, thread-safe), not here, so a process that never reads a
+ * repository does not pay for it; a failure to initialise it is reported by the call that needed
+ * it (GOACCEL_ERROR, class GOACCEL_ERROR_GIT).
  *
- * @return the number of initialisations now in force (>= 1), or a negative GOACCEL_E* code if a
- *         dependency failed to initialise (goaccel_error_last() says which).
+ * @return the number of initialisations now in force (>= 1). (The return type keeps room for a
+ *         negative GOACCEL_E* code, which the current version never returns.)
  */
 GOACCEL_EXTERN(int) goaccel_init(void);
 
 /**
- * Drops one reference taken by goaccel_init(); the last one releases global state.
+ * Drops one reference taken by goaccel_init(); the last one releases global state (libgit2, if
+ * a call had initialised it; a later goaccel_init() and use initialise it again).
  * Thread-safe. Calling it more often than goaccel_init() is harmless.
  *
  * @return the number of initialisations still in force (0 when the library is shut down).
