@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,11 @@ extern char **environ;
 #define GOCACHE_MOUNT "gobuild"
 #define STATE_MOUNT "goaccel-state"
 #define LOG_MAX (256u * 1024u) /* go output kept for an error message */
+/* File times come from a coarse clock (a few ms behind): a binary go writes in this build is
+ * still newer than its start minus this. */
+#define WORK_MTIME_SLACK 20000000LL
+#define WORK_DIR "work"
+#define WORK_MAX_AGE_S (7 * 86400) /* an unused stable work dir is emptied after this */
 
 /* Toolchain fields that are settings of the build rather than properties of the toolchain:
  * named env:<NAME> in the build key, so explanations call them flags. */
@@ -59,6 +66,9 @@ typedef struct {
 	int deps_ready; /* the gomod mount holds the modules of deps_id */
 	char *stage;    /* the binaries */
 	char *tree;     /* the output tree (binaries + copies) */
+	char *gowork;   /* where go build writes the binaries: stage, or a stable work dir */
+	int work_fd;    /* the lock of the stable work dir (-1: none) */
+	int outputs_written; /* run_build wrote the binaries into the output directory */
 	ga_buf log;     /* go's output, for an error message */
 	goaccel_build_step cur;
 	int64_t cur_start;
@@ -605,67 +615,189 @@ done:
 	return error;
 }
 
-static int list_stage(goaccel_strarray *names, const char *dir)
+/* The regular files go left in dir. In a stable work dir (fresh_after > 0), go links only what
+ * is out of date, so an older file is an output too, unless a file was written in this build
+ * beside it: then the older one is a leftover (the binary's name changed) and is removed. */
+static int list_stage(goaccel_strarray *names, const char *dir, int64_t fresh_after)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	goaccel_strarray old = {NULL, 0};
+	size_t fresh = 0, i;
 	int error = 0;
 	if (!d)
 		return ga_error_os(0, errno, "%s: opendir", dir);
 	while ((e = readdir(d)) != NULL && error == 0) {
-		char *p;
 		struct stat st;
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		if ((p = ga_path_join(dir, e->d_name)) == NULL) {
-			error = ga_error_oom();
-			break;
-		}
-		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
-			error = ga_strarray_add(names, e->d_name);
-		free(p);
+		if (fresh_after > 0 && st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec < fresh_after)
+			error = ga_strarray_add(&old, e->d_name);
+		else if ((error = ga_strarray_add(names, e->d_name)) == 0)
+			fresh++;
+	}
+	for (i = 0; i < old.count && error == 0; i++) {
+		if (fresh == 0)
+			error = ga_strarray_add(names, old.strings[i]);
+		else if (unlinkat(dirfd(d), old.strings[i], 0) < 0 && errno != ENOENT)
+			error = ga_error_os(GOACCEL_ERROR, errno, "%s/%s: unlink", dir, old.strings[i]);
 	}
 	closedir(d);
+	goaccel_strarray_dispose(&old);
 	ga_strarray_sort_unique(names);
 	return error;
 }
 
+/* Copies src to dir/name through a temporary file renamed over the old one, so that a reader
+ * of the output never sees a half-written binary. */
+static int write_output_file(const char *src, const char *dir, const char *name, mode_t mode)
+{
+	static int counter;
+	char *dst = ga_path_join(dir, name), *tmp = NULL;
+	int error;
+	if (!dst || asprintf(&tmp, "%s/.%s.goaccel-%ld-%d", dir, name, (long)getpid(),
+	                     __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED)) < 0) {
+		free(dst);
+		return ga_error_oom();
+	}
+	if ((error = ga_copy_file(src, tmp, mode, 1)) == 0 && rename(tmp, dst) < 0)
+		error = ga_error_os(GOACCEL_ERROR, errno, "%s: rename to %s", tmp, dst);
+	if (error < 0)
+		unlink(tmp);
+	free(tmp);
+	free(dst);
+	return error;
+}
+
+/* Work done beside the store's copy of the outputs, on the other core: their digests (for the
+ * result and the output stamp: reading the record back would verify every blob once more) and,
+ * when go built in the stable work dir, the copy into the output directory. */
 typedef struct {
 	const goaccel_action_output *outs;
 	size_t n;
 	goaccel_digest *digests;
+	const char *out_dir;   /* also write each output here (NULL: no) */
+	const char *state_dir; /* with out_abs and bin_dir: skip an output already in place */
+	const char *out_abs;
+	const char *bin_dir;
 	int error;
 	char message[512];
-} digest_job;
+} output_job;
 
-static void *digest_outputs(void *payload)
+static void *hash_and_write_outputs(void *payload)
 {
-	digest_job *job = payload;
+	output_job *job = payload;
 	size_t i;
-	for (i = 0; i < job->n; i++) {
-		if ((job->error = goaccel_digest_file(&job->digests[i], job->outs[i].path)) < 0) {
-			/* the error is thread-local: carry its text to the building thread */
-			snprintf(job->message, sizeof(job->message), "%s", goaccel_error_last()->message);
+	for (i = 0; i < job->n && job->error == 0; i++) {
+		const goaccel_action_output *o = &job->outs[i];
+		struct stat st;
+		if ((job->error = goaccel_digest_file(&job->digests[i], o->path)) < 0 || !job->out_dir)
+			continue;
+		if (job->out_abs && ga_build_output_in_place(job->state_dir, job->out_abs, job->bin_dir,
+		                                             o->name, &job->digests[i]))
+			continue; /* the same bytes are there already (a relink that changed nothing) */
+		if (stat(o->path, &st) < 0)
+			job->error = ga_error_os(0, errno, "%s: stat", o->path);
+		else
+			job->error = write_output_file(o->path, job->out_dir, o->name, st.st_mode & 0777);
+	}
+	if (job->error < 0) /* the error is thread-local: carry its text to the building thread */
+		snprintf(job->message, sizeof(job->message), "%s", goaccel_error_last()->message);
+	return NULL;
+}
+
+static const char *bin_dir_rel(const ga_build *b)
+{
+	const char *bd = b->o->bin_dir;
+	while (bd && *bd == '/')
+		bd++;
+	return bd && *bd ? bd : NULL;
+}
+
+static char *bin_path(const ga_build *b, const char *root, const char *name);
+
+/* Saves the outputs go wrote (names, in b->gowork) under the build key, computing their digests
+ * meanwhile and, from the stable work dir, writing them to the output directory. */
+static int save_outputs(ga_build *b, const goaccel_strarray *names, const goaccel_action_meta *meta)
+{
+	goaccel_action_output *outs = NULL;
+	output_job job;
+	char *out_dir = NULL;
+	pthread_t th;
+	size_t i;
+	int threaded, error = 0;
+	memset(&job, 0, sizeof(job));
+	if ((names->count && (outs = calloc(names->count, sizeof(*outs))) == NULL) ||
+	    (job.digests = calloc(names->count + 1, sizeof(*job.digests))) == NULL) {
+		error = ga_error_oom();
+		goto done;
+	}
+	for (i = 0; i < names->count && error == 0; i++) {
+		outs[i].name = names->strings[i];
+		outs[i].mode = -1;
+		if ((outs[i].path = ga_path_join(b->gowork, names->strings[i])) == NULL)
+			error = ga_error_oom();
+	}
+	if (error < 0)
+		goto done;
+	job.outs = outs;
+	job.n = names->count;
+	if (b->work_fd >= 0 && b->o->output_dir && !b->o->image_dir) {
+		if ((out_dir = bin_path(b, b->o->output_dir, "")) == NULL) {
+			error = ga_error_oom();
+			goto done;
+		}
+		if ((error = ga_mkdir_p(out_dir, 0755)) < 0)
+			goto done;
+		job.out_dir = out_dir;
+		job.state_dir = goaccel_mount_path(b->state);
+		job.out_abs = b->out_abs;
+		job.bin_dir = bin_dir_rel(b);
+	}
+	threaded = pthread_create(&th, NULL, hash_and_write_outputs, &job) == 0;
+	error = goaccel_store_action_put(b->store, &b->build_id, BUILD_KIND, outs, names->count, meta);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		hash_and_write_outputs(&job);
+	if (error == 0 && job.error < 0)
+		error = ga_error(job.error, GOACCEL_ERROR_BUILD, "%s", job.message);
+	b->outputs_written = error == 0 && job.out_dir != NULL;
+	for (i = 0; i < names->count && error == 0; i++) {
+		struct stat st;
+		if (stat(outs[i].path, &st) < 0) {
+			error = ga_error_os(0, errno, "%s: stat", outs[i].path);
 			break;
 		}
+		error = ga_build_result_add_output(b->res, names->strings[i], NULL, &job.digests[i],
+		                                   (uint64_t)st.st_size, st.st_mode & 0777);
+		/* an image is made from the output tree: the binaries join it there */
+		if (error == 0 && b->stage && strcmp(b->stage, b->gowork) != 0)
+			error = write_output_file(outs[i].path, b->stage, names->strings[i], st.st_mode & 0777);
 	}
-	return NULL;
+done:
+	for (i = 0; outs && i < names->count; i++)
+		free((char *)outs[i].path);
+	free(outs);
+	free(job.digests);
+	free(out_dir);
+	return error;
 }
 
 static int run_build(ga_build *b)
 {
 	const char *argv[32];
 	goaccel_strarray names = {NULL, 0};
-	goaccel_action_output *outs = NULL;
 	goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
 	char *odir = NULL;
-	int64_t start = ga_monotonic_ns();
+	int64_t start = ga_monotonic_ns(), wall_start = ga_now_ns();
 	size_t n = 0, i;
 	int error;
 	const char **av = NULL;
-	if ((odir = malloc(strlen(b->stage) + 2)) == NULL)
+	if ((odir = malloc(strlen(b->gowork) + 2)) == NULL)
 		return ga_error_oom();
-	sprintf(odir, "%s/", b->stage); /* a trailing slash: binaries go into the directory */
+	sprintf(odir, "%s/", b->gowork); /* a trailing slash: binaries go into the directory */
 	argv[n++] = "go";
 	argv[n++] = "build";
 	argv[n++] = "-o";
@@ -688,54 +820,13 @@ static int run_build(ga_build *b)
 		av[n++] = b->o->packages[i];
 	if (b->o->package_count == 0)
 		av[n++] = ".";
-	if ((error = run_go(b, av, "go build")) < 0 || (error = list_stage(&names, b->stage)) < 0)
+	if ((error = run_go(b, av, "go build")) < 0 ||
+	    (error = list_stage(&names, b->gowork, b->work_fd >= 0 ? wall_start - WORK_MTIME_SLACK : 0)) < 0)
 		goto done;
 	meta.duration_ns = ga_monotonic_ns() - start;
-	if (names.count && (outs = calloc(names.count, sizeof(*outs))) == NULL) {
-		error = ga_error_oom();
-		goto done;
-	}
-	for (i = 0; i < names.count && error == 0; i++) {
-		outs[i].name = names.strings[i];
-		outs[i].mode = -1;
-		if ((outs[i].path = ga_path_join(b->stage, names.strings[i])) == NULL)
-			error = ga_error_oom();
-	}
-	/* The outputs' digests (for the result and the output stamp) are computed on another core
-	 * while the store copies them in, instead of reading the record back afterwards: a lookup
-	 * would verify every blob once more and count a hit in the statistics. */
-	if (error == 0) {
-		digest_job job = {outs, names.count, NULL, 0, ""};
-		pthread_t th;
-		int threaded;
-		if ((job.digests = calloc(names.count + 1, sizeof(*job.digests))) == NULL) {
-			error = ga_error_oom();
-			goto done;
-		}
-		threaded = pthread_create(&th, NULL, digest_outputs, &job) == 0;
-		error = goaccel_store_action_put(b->store, &b->build_id, BUILD_KIND, outs, names.count, &meta);
-		if (threaded)
-			pthread_join(th, NULL);
-		else
-			digest_outputs(&job);
-		if (error == 0 && job.error < 0)
-			error = ga_error(job.error, GOACCEL_ERROR_BUILD, "%s", job.message);
-		for (i = 0; i < names.count && error == 0; i++) {
-			struct stat st;
-			if (stat(outs[i].path, &st) < 0) {
-				error = ga_error_os(0, errno, "%s: stat", outs[i].path);
-				break;
-			}
-			error = ga_build_result_add_output(b->res, names.strings[i], NULL, &job.digests[i],
-			                                   (uint64_t)st.st_size, st.st_mode & 0777);
-		}
-		free(job.digests);
-	}
 	b->build_duration_ns = meta.duration_ns;
+	error = save_outputs(b, &names, &meta);
 done:
-	for (i = 0; outs && i < names.count; i++)
-		free((char *)outs[i].path);
-	free(outs);
 	free(av);
 	free(odir);
 	goaccel_strarray_dispose(&names);
@@ -951,6 +1042,15 @@ static int stamp_outputs(ga_build *b)
 	return error;
 }
 
+/* The binaries are in the output directory: the copies join them, and the stamp records them. */
+static int finish_output(ga_build *b, goaccel_extract_options *xo)
+{
+	int error;
+	if ((error = copy_into_output(b, xo)) == 0 && (error = set_output_paths(b)) == 0)
+		error = stamp_outputs(b);
+	return error;
+}
+
 static int move_into_output(ga_build *b, goaccel_extract_options *xo)
 {
 	char *dir = bin_path(b, b->o->output_dir, "");
@@ -977,11 +1077,7 @@ static int move_into_output(ga_build *b, goaccel_extract_options *xo)
 		free(dst);
 	}
 	if (error == 0)
-		error = copy_into_output(b, xo);
-	if (error == 0)
-		error = set_output_paths(b);
-	if (error == 0)
-		error = stamp_outputs(b);
+		error = finish_output(b, xo);
 done:
 	free(dir);
 	return error;
@@ -1003,13 +1099,11 @@ static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
 			error = goaccel_action_restore(b->build_act, dir, NULL);
 		free(dir);
 		if (error == 0)
-			error = copy_into_output(b, xo);
-	} else {
-		error = goaccel_extract(b->o->output_dir, b->tree, &all, 1, xo);
+			error = finish_output(b, xo);
+		return error;
 	}
-	if (error == 0)
-		error = set_output_paths(b);
-	if (error == 0)
+	if ((error = goaccel_extract(b->o->output_dir, b->tree, &all, 1, xo)) == 0 &&
+	    (error = set_output_paths(b)) == 0)
 		error = stamp_outputs(b);
 	return error;
 }
@@ -1073,10 +1167,11 @@ static int extract_step(ga_build *b)
 	/* Created directories belong to whoever runs the build, as cp would leave them. */
 	xo.parent_uid = GOACCEL_EXTRACT_KEEP;
 	xo.parent_gid = GOACCEL_EXTRACT_KEEP;
-	if (b->tree && b->o->output_dir && !b->o->image_dir) {
-		/* A miss without an image: the binaries go has just written are moved into place
-		 * (the store has its own copy now). */
-		if ((error = move_into_output(b, &xo)) < 0) {
+	if (b->outputs_written || (b->tree && b->o->output_dir && !b->o->image_dir)) {
+		/* A miss without an image: the binaries go has just written were copied from the
+		 * stable work dir while the store saved them, or are moved into place now (the
+		 * store has its own copy). */
+		if ((error = b->outputs_written ? finish_output(b, &xo) : move_into_output(b, &xo)) < 0) {
 			b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
 			return error;
 		}
@@ -1146,16 +1241,135 @@ static void remove_stale_trees(const char *tmp)
 	goaccel_error_clear();
 }
 
-/* The output tree, and in it the directory go writes the binaries to (or they are restored to):
- * one copy less than building elsewhere and copying in. A hit needs it only for an image (the
- * image's layer is made from it); a miss always needs somewhere for go to write. */
+/* Stable work dirs left unused for a week are emptied (their binaries only serve go's up-to-date
+ * check); one in use is locked and skipped. Failures are ignored: this is housekeeping. */
+static void empty_stale_workdirs(const char *base, const char *own)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	int64_t cutoff = ga_now_ns() / 1000000000 - WORK_MAX_AGE_S;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		struct stat st;
+		char *lock, *dir;
+		int fd;
+		if (len < 6 || strcmp(e->d_name + len - 5, ".lock") != 0 || strncmp(e->d_name, own, len - 5) == 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) < 0 || st.st_mtime >= cutoff)
+			continue;
+		lock = ga_path_join(base, e->d_name);
+		dir = lock ? strndup(lock, strlen(lock) - 5) : NULL;
+		fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
+		if (fd >= 0 && dir && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			ga_rm_rf(dir); /* the lock file stays: a waiter may hold it open */
+		if (fd >= 0)
+			close(fd);
+		free(lock);
+		free(dir);
+	}
+	closedir(d);
+	goaccel_error_clear();
+}
+
+/* The stable directory go builds one package into (docs/build.md, "The stable work dir"): the
+ * same path for the same module directory, package and settings, so that `go build` finds its
+ * previous binary there and skips the link when nothing it links changed (a go.mod edit, say).
+ * Locked while in use; *used = 0 when another build holds it or the build has several packages
+ * (then go builds into a fresh directory, as before). */
+static int acquire_workdir(ga_build *b, int *used)
+{
+	const char *pkg = b->o->package_count ? b->o->packages[0] : ".";
+	ga_buf id = GA_BUF_INIT;
+	goaccel_digest d;
+	char hex[GOACCEL_DIGEST_HEXSIZE + 1], name[40];
+	char *base = NULL, *dir = NULL, *lock = NULL;
+	DIR *dh;
+	struct dirent *e;
+	size_t i;
+	int fd = -1, error;
+	*used = 0;
+	if (b->o->package_count > 1 || strstr(pkg, "..."))
+		return 0; /* several binaries: a leftover one could not be told from a current one */
+	ga_buf_printf(&id, "dir=%s\npackage=%s\ntags=%s\nldflags=%s\ngcflags=%s\ntrimpath=%d\n"
+	              "buildvcs=%d\ncgo=%d\ngoos=%s\ngoarch=%s\n", b->dir, pkg, b->o->tags ? b->o->tags : "",
+	              b->o->ldflags ? b->o->ldflags : "", b->o->gcflags ? b->o->gcflags : "",
+	              b->o->trimpath, b->o->buildvcs, b->o->cgo, b->o->goos ? b->o->goos : "",
+	              b->o->goarch ? b->o->goarch : "");
+	for (i = 0; i < b->o->env_count; i++)
+		ga_buf_printf(&id, "env=%s\n", b->o->env[i]);
+	if (!id.ptr || (error = goaccel_digest_buffer(&d, id.ptr, id.size)) < 0) {
+		error = id.ptr ? error : ga_error_oom();
+		goto done;
+	}
+	goaccel_digest_fmt(hex, &d);
+	snprintf(name, sizeof(name), "%.32s", hex);
+	if ((base = ga_path_join(goaccel_mount_path(b->state), WORK_DIR)) == NULL ||
+	    (dir = ga_path_join(base, name)) == NULL || asprintf(&lock, "%s.lock", dir) < 0) {
+		lock = NULL;
+		error = ga_error_oom();
+		goto done;
+	}
+	if ((error = ga_mkdir_p(base, 0700)) < 0)
+		goto done;
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		error = ga_error_os(GOACCEL_ERROR, errno, "%s: open", lock);
+		goto done;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			error = ga_error_os(GOACCEL_ERROR, errno, "%s: flock", lock);
+		goto done; /* a concurrent build of the same package uses it: build elsewhere */
+	}
+	futimens(fd, NULL); /* last used, for empty_stale_workdirs() */
+	if ((error = ga_mkdir_p(dir, 0755)) < 0)
+		goto done;
+	/* Anything but one binary there is not go's doing: start afresh. */
+	if ((dh = opendir(dir)) != NULL) {
+		size_t n = 0, other = 0;
+		while ((e = readdir(dh)) != NULL) {
+			struct stat st;
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (fstatat(dirfd(dh), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+				n++;
+			else
+				other++;
+		}
+		closedir(dh);
+		if ((n > 1 || other) && ((error = ga_rm_rf(dir)) < 0 || (error = ga_mkdir_p(dir, 0755)) < 0))
+			goto done;
+	}
+	empty_stale_workdirs(base, name);
+	b->gowork = dir;
+	dir = NULL;
+	b->work_fd = fd;
+	fd = -1;
+	*used = 1;
+done:
+	if (fd >= 0)
+		close(fd);
+	ga_buf_dispose(&id);
+	free(base);
+	free(dir);
+	free(lock);
+	return error;
+}
+
+/* Where go writes the binaries, and the output tree: a miss builds in the stable work dir when
+ * it can, else in the output tree's binary directory (one copy less than building elsewhere and
+ * copying in); an image is made from the output tree, so it needs one, hit or miss. */
 static int make_stage(ga_build *b)
 {
-	const char *bd = b->o->bin_dir;
-	int error;
+	const char *bd = bin_dir_rel(b);
+	int error, stable = 0;
 	char *tmp;
 	if ((b->build_act || b->outputs_current) && !b->o->image_dir)
 		return 0; /* a hit restores straight into the output directory, if any */
+	if (!b->build_act && !b->outputs_current && (error = acquire_workdir(b, &stable)) < 0)
+		return error;
+	if (stable && !b->o->image_dir)
+		return 0;
 	/* On the store's file system, so that restoring outputs can reflink where it allows. */
 	if ((tmp = ga_path_join(goaccel_mount_path(b->state), "tmp")) == NULL ||
 	    (b->tree = ga_path_join(tmp, "tree-XXXXXX")) == NULL) {
@@ -1169,11 +1383,11 @@ static int make_stage(ga_build *b)
 		return error;
 	if (!mkdtemp(b->tree))
 		return ga_error_os(GOACCEL_ERROR, errno, "%s: mkdtemp", b->tree);
-	while (bd && *bd == '/')
-		bd++;
-	if ((b->stage = bd && *bd ? ga_path_join(b->tree, bd) : strdup(b->tree)) == NULL)
+	if ((b->stage = bd ? ga_path_join(b->tree, bd) : strdup(b->tree)) == NULL)
 		return ga_error_oom();
-	return ga_mkdir_p(b->stage, 0755);
+	if ((error = ga_mkdir_p(b->stage, 0755)) == 0 && !b->gowork && (b->gowork = strdup(b->stage)) == NULL)
+		error = ga_error_oom();
+	return error;
 }
 
 /* ---- the pipeline --------------------------------------------------------------------------- */
@@ -1200,6 +1414,9 @@ static void dispose(ga_build *b)
 		ga_rm_rf(b->tree);
 	free(b->stage);
 	free(b->tree);
+	free(b->gowork);
+	if (b->work_fd >= 0)
+		close(b->work_fd);
 	free(b->envv);
 	goaccel_strarray_dispose(&b->env);
 	ga_buf_dispose(&b->log);
@@ -1219,6 +1436,7 @@ int goaccel_go_build(goaccel_build_result **out, const char *module_dir,
 	GA_CHECK_VERSION(opts, GOACCEL_BUILD_OPTIONS_VERSION, "goaccel_build_options");
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
+	b.work_fd = -1;
 	b.o = opts ? opts : &defaults;
 	if ((error = check_options(b.o)) < 0 || (error = setup(&b, module_dir)) < 0)
 		goto done;

@@ -99,4 +99,10 @@ int ga_build_outputs_current(int *current, int64_t *duration_ns, goaccel_build_r
                              const char *state_dir, const char *out_dir, const char *shown_dir,
                              const char *bin_dir, const goaccel_digest *key);
 
+/* 1 when the stamp of out_dir (absolute) lists the output name with this digest and the file
+ * out_dir/[bin_dir/]name is unchanged since it was written (whatever build key the stamp names);
+ * 0 otherwise. Sets no error. */
+int ga_build_output_in_place(const char *state_dir, const char *out_dir, const char *bin_dir,
+                             const char *name, const goaccel_digest *digest);
+
 #endif

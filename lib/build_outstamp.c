@@ -96,38 +96,74 @@ static int same_file(json_t *rec, const char *path)
 	return same;
 }
 
+/* The stamp of out_dir, or NULL (none, unreadable, another format). */
+static json_t *load_stamp(const char *state_dir, const char *out_dir)
+{
+	char *path = stamp_path(state_dir, out_dir);
+	ga_buf text = GA_BUF_INIT;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	if (path && ga_read_file(&text, path, 1 << 20) == 0)
+		doc = json_loads(text.ptr, 0, &jerr);
+	if (doc && (json_integer_value(json_object_get(doc, "format")) != STAMP_FORMAT ||
+	            !json_is_string(json_object_get(doc, "key")) ||
+	            !json_is_array(json_object_get(doc, "outputs")))) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	ga_buf_dispose(&text);
+	free(path);
+	goaccel_error_clear();
+	return doc;
+}
+
+/* 1 when the stamped output o is the file under out_dir now. */
+static int stamped_file_same(json_t *o, const char *out_dir, const char *bin_dir)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	char *file = NULL;
+	int same;
+	if (!name || strchr(name, '/') || !strcmp(name, "..") ||
+	    asprintf(&file, "%s/%s%s%s", out_dir, bin_dir ? bin_dir : "", bin_dir && *bin_dir ? "/" : "", name) < 0)
+		return 0;
+	same = same_file(json_object_get(o, "file"), file);
+	free(file);
+	return same;
+}
+
+int ga_build_output_in_place(const char *state_dir, const char *out_dir, const char *bin_dir,
+                             const char *name, const goaccel_digest *digest)
+{
+	json_t *doc = load_stamp(state_dir, out_dir), *o;
+	char hex[GOACCEL_DIGEST_HEXSIZE + 1];
+	size_t i;
+	int in_place = 0;
+	goaccel_digest_fmt(hex, digest);
+	json_array_foreach(doc ? json_object_get(doc, "outputs") : NULL, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *dg = json_string_value(json_object_get(o, "digest"));
+		if (n && dg && strcmp(n, name) == 0 && strcmp(dg, hex) == 0)
+			in_place = stamped_file_same(o, out_dir, bin_dir);
+	}
+	json_decref(doc);
+	return in_place;
+}
+
 int ga_build_outputs_current(int *current, int64_t *duration_ns, goaccel_build_result *res,
                              const char *state_dir, const char *out_dir, const char *shown_dir,
                              const char *bin_dir, const goaccel_digest *key)
 {
-	char *path = stamp_path(state_dir, out_dir);
 	char hex[GOACCEL_DIGEST_HEXSIZE + 1];
-	ga_buf text = GA_BUF_INIT;
-	json_error_t jerr;
-	json_t *doc = NULL, *o;
+	json_t *doc = load_stamp(state_dir, out_dir), *o;
 	size_t i, before = res->output_count;
 	int error = 0;
 	*current = 0;
-	if (!path)
-		return ga_error_oom();
-	if (ga_read_file(&text, path, 1 << 20) < 0 || (doc = json_loads(text.ptr, 0, &jerr)) == NULL)
-		goto done; /* no stamp (or an unreadable one): not current */
 	goaccel_digest_fmt(hex, key);
-	if (json_integer_value(json_object_get(doc, "format")) != STAMP_FORMAT ||
-	    !json_is_string(json_object_get(doc, "key")) ||
-	    strcmp(json_string_value(json_object_get(doc, "key")), hex) != 0 ||
+	if (!doc || strcmp(json_string_value(json_object_get(doc, "key")), hex) != 0 ||
 	    json_array_size(json_object_get(doc, "outputs")) == 0)
-		goto done;
+		goto done; /* no stamp, or one of another build: not current */
 	json_array_foreach(json_object_get(doc, "outputs"), i, o) {
-		const char *name = json_string_value(json_object_get(o, "name"));
-		char *file = NULL;
-		int same;
-		if (!name || strchr(name, '/') || !strcmp(name, "..") ||
-		    asprintf(&file, "%s/%s%s%s", out_dir, bin_dir ? bin_dir : "", bin_dir && *bin_dir ? "/" : "", name) < 0)
-			goto done;
-		same = same_file(json_object_get(o, "file"), file);
-		free(file);
-		if (!same)
+		if (!stamped_file_same(o, out_dir, bin_dir))
 			goto done;
 	}
 	/* Every output is in place: describe them as a hit would. */
@@ -159,7 +195,5 @@ int ga_build_outputs_current(int *current, int64_t *duration_ns, goaccel_build_r
 done:
 	goaccel_error_clear();
 	json_decref(doc);
-	ga_buf_dispose(&text);
-	free(path);
 	return error;
 }
