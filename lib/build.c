@@ -69,6 +69,7 @@ typedef struct {
 	char *gowork;   /* where go build writes the binaries: stage, or a stable work dir */
 	int work_fd;    /* the lock of the stable work dir (-1: none) */
 	int outputs_written; /* run_build wrote the binaries into the output directory */
+	int fetched;         /* the build step's hit restored its binaries as it was looked up */
 	ga_buf log;     /* go's output, for an error message */
 	goaccel_build_step cur;
 	int64_t cur_start;
@@ -857,10 +858,14 @@ static int toolchain_step(ga_build *b)
 	return step_end(b, hit ? GOACCEL_BUILD_STATUS_HIT : GOACCEL_BUILD_STATUS_MISS);
 }
 
-/* Looks a step key up; ENOTFOUND is a miss (*act NULL), anything else an error. */
+/* Looks a step key up (a dry run only peeks: no statistics, no last-used time); ENOTFOUND is a
+ * miss (*act NULL), anything else an error. */
 static int lookup(goaccel_action **act, ga_build *b, const char *kind, const goaccel_digest *key)
 {
-	int error = goaccel_store_action_lookup(act, b->store, kind, key);
+	goaccel_lookup_options lo = GOACCEL_LOOKUP_OPTIONS_INIT;
+	int error;
+	lo.flags = b->o->dry_run ? GOACCEL_LOOKUP_PEEK : 0;
+	error = goaccel_store_action_lookup_ext(act, b->store, kind, key, &lo);
 	if (error == GOACCEL_ENOTFOUND) {
 		*act = NULL;
 		goaccel_error_clear();
@@ -944,7 +949,7 @@ static int build_step(ga_build *b)
 		s->saved_ns = goaccel_action_duration(b->build_act);
 		if ((error = record_outputs(b)) < 0)
 			return error;
-		if (b->stage && (error = goaccel_action_restore(b->build_act, b->stage, NULL)) < 0)
+		if (b->stage && !b->fetched && (error = goaccel_action_restore(b->build_act, b->stage, NULL)) < 0)
 			return error;
 		return step_end(b, GOACCEL_BUILD_STATUS_HIT);
 	}
@@ -1095,7 +1100,7 @@ static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
 		char *dir = bin_path(b, b->o->output_dir, "");
 		if (!dir)
 			return ga_error_oom();
-		if ((error = ga_mkdir_p(dir, 0755)) == 0)
+		if (!b->fetched && (error = ga_mkdir_p(dir, 0755)) == 0)
 			error = goaccel_action_restore(b->build_act, dir, NULL);
 		free(dir);
 		if (error == 0)
@@ -1356,21 +1361,13 @@ done:
 	return error;
 }
 
-/* Where go writes the binaries, and the output tree: a miss builds in the stable work dir when
- * it can, else in the output tree's binary directory (one copy less than building elsewhere and
- * copying in); an image is made from the output tree, so it needs one, hit or miss. */
-static int make_stage(ga_build *b)
+/* The output tree an image is made from, and in it the directory for the binaries. On the
+ * store's file system, so that restoring outputs can reflink where it allows. */
+static int make_tree(ga_build *b)
 {
 	const char *bd = bin_dir_rel(b);
-	int error, stable = 0;
 	char *tmp;
-	if ((b->build_act || b->outputs_current) && !b->o->image_dir)
-		return 0; /* a hit restores straight into the output directory, if any */
-	if (!b->build_act && !b->outputs_current && (error = acquire_workdir(b, &stable)) < 0)
-		return error;
-	if (stable && !b->o->image_dir)
-		return 0;
-	/* On the store's file system, so that restoring outputs can reflink where it allows. */
+	int error;
 	if ((tmp = ga_path_join(goaccel_mount_path(b->state), "tmp")) == NULL ||
 	    (b->tree = ga_path_join(tmp, "tree-XXXXXX")) == NULL) {
 		free(tmp);
@@ -1385,8 +1382,43 @@ static int make_stage(ga_build *b)
 		return ga_error_os(GOACCEL_ERROR, errno, "%s: mkdtemp", b->tree);
 	if ((b->stage = bd ? ga_path_join(b->tree, bd) : strdup(b->tree)) == NULL)
 		return ga_error_oom();
-	if ((error = ga_mkdir_p(b->stage, 0755)) == 0 && !b->gowork && (b->gowork = strdup(b->stage)) == NULL)
-		error = ga_error_oom();
+	return ga_mkdir_p(b->stage, 0755);
+}
+
+/* Where go writes the binaries on a miss: the stable work dir when it can, else the output
+ * tree's binary directory (one copy less than building elsewhere and copying in). */
+static int make_gowork(ga_build *b)
+{
+	int error, stable = 0;
+	if ((error = acquire_workdir(b, &stable)) < 0 || stable)
+		return error;
+	if (!b->tree && (error = make_tree(b)) < 0)
+		return error;
+	if ((b->gowork = strdup(b->stage)) == NULL)
+		return ga_error_oom();
+	return 0;
+}
+
+/* The build step's lookup. A hit with somewhere to put the binaries (the output directory, or
+ * the tree of an image) restores them in the same pass (goaccel_store_action_fetch(): each blob
+ * is read once and verified while it is copied, instead of hashed by the lookup and then copied
+ * by the restore); a dry run only peeks. */
+static int lookup_build(ga_build *b)
+{
+	char *dest;
+	int error;
+	if (b->o->dry_run || (!b->o->output_dir && !b->stage))
+		return lookup(&b->build_act, b, BUILD_KIND, &b->build_id);
+	if ((dest = b->stage ? strdup(b->stage) : bin_path(b, b->o->output_dir, "")) == NULL)
+		return ga_error_oom();
+	error = goaccel_store_action_fetch(&b->build_act, b->store, BUILD_KIND, &b->build_id, dest, NULL);
+	free(dest);
+	if (error == GOACCEL_ENOTFOUND) {
+		b->build_act = NULL;
+		goaccel_error_clear();
+		return 0;
+	}
+	b->fetched = error == 0;
 	return error;
 }
 
@@ -1446,10 +1478,11 @@ int goaccel_go_build(goaccel_build_result **out, const char *module_dir,
 	b.keys_ns = ga_monotonic_ns();
 	if ((error = deps_key(&b)) < 0 || (error = lookup(&b.deps_act, &b, DEPS_KIND, &b.deps_id)) < 0 ||
 	    (error = build_key(&b)) < 0 || (error = check_outputs(&b)) < 0 ||
-	    (!b.outputs_current && (error = lookup(&b.build_act, &b, BUILD_KIND, &b.build_id)) < 0))
+	    (!b.o->dry_run && b.o->image_dir && (error = make_tree(&b)) < 0) ||
+	    (!b.outputs_current && (error = lookup_build(&b)) < 0))
 		goto done;
 	b.keys_ns = ga_monotonic_ns() - b.keys_ns;
-	if (!b.o->dry_run && (error = make_stage(&b)) < 0)
+	if (!b.o->dry_run && !b.build_act && !b.outputs_current && (error = make_gowork(&b)) < 0)
 		goto done;
 	if ((error = deps_step(&b, b.build_act != NULL || b.outputs_current)) < 0 || (error = build_step(&b)) < 0 || (error = extract_step(&b)) < 0)
 		goto done;

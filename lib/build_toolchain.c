@@ -186,14 +186,17 @@ done:
 	return error;
 }
 
-static int from_store(ga_build_toolchain *out, goaccel_store *store, const goaccel_digest *key)
+static int from_store(ga_build_toolchain *out, goaccel_store *store, const goaccel_digest *key,
+                      int dry_run)
 {
+	goaccel_lookup_options lo = GOACCEL_LOOKUP_OPTIONS_INIT;
 	goaccel_action *act = NULL;
 	const goaccel_action_output_info *info;
 	void *data = NULL;
 	size_t len = 0;
 	int error;
-	if ((error = goaccel_store_action_lookup(&act, store, TOOLCHAIN_KIND, key)) < 0)
+	lo.flags = dry_run ? GOACCEL_LOOKUP_PEEK : 0; /* an explanation counts nothing */
+	if ((error = goaccel_store_action_lookup_ext(&act, store, TOOLCHAIN_KIND, key, &lo)) < 0)
 		return error;
 	info = goaccel_action_output_byindex(act, 0);
 	if (!info || strcmp(info->name, TOOLCHAIN_OUTPUT) != 0) {
@@ -251,7 +254,7 @@ int ga_build_toolchain_get(ga_build_toolchain *out, int *hit, goaccel_digest *ke
 	memset(out, 0, sizeof(*out));
 	if ((error = toolchain_key(key_out, dir, envp)) < 0)
 		return error;
-	error = from_store(out, store, key_out);
+	error = from_store(out, store, key_out, dry_run);
 	if (error == 0) {
 		*hit = 1;
 		return 0;
