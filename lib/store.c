@@ -857,27 +857,36 @@ done:
 	return error;
 }
 
-/* Copies fd's content into dirfd/name through a temporary name in the same directory, so name
- * appears whole or not at all. */
-int ga_store_copy_fd_at(int in, uint64_t size, int dirfd, const char *name, const char *display,
-                        unsigned int mode, int excl, int no_reflink)
+int ga_store_tmp_at(int *fd_out, char *name, size_t name_size, int dirfd, const char *display)
 {
-	char tmp[300];
-	char *buf = NULL;
-	int out = -1, error = 0, tries;
-	uint64_t off = 0;
-	for (tries = 0; out < 0; tries++) {
+	int tries, fd = -1;
+	for (tries = 0; fd < 0; tries++) {
 		unsigned char r[6];
 		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 			memset(r, tries, sizeof(r));
-		snprintf(tmp, sizeof(tmp), ".goaccel-%02x%02x%02x%02x%02x%02x.tmp", r[0], r[1], r[2],
+		snprintf(name, name_size, ".goaccel-%02x%02x%02x%02x%02x%02x.tmp", r[0], r[1], r[2],
 		         r[3], r[4], r[5]);
-		out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (out < 0 && (errno != EEXIST || tries > 100))
+		fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && (errno != EEXIST || tries > 100))
 			return ga_error_os(0, errno, "%s: creating temporary file", display);
 	}
-	if (!no_reflink && ioctl(out, FICLONE, in) == 0)
-		goto copied;
+	*fd_out = fd;
+	return 0;
+}
+
+int ga_store_copy_content(int in, uint64_t size, int out, int no_reflink, int *cloned,
+                          const char *display)
+{
+	char *buf = NULL;
+	uint64_t off = 0;
+	int error = 0;
+	if (cloned)
+		*cloned = 0;
+	if (!no_reflink && ioctl(out, FICLONE, in) == 0) {
+		if (cloned)
+			*cloned = 1;
+		return 0;
+	}
 	while (off < size) {
 		loff_t ioff = (loff_t)off;
 		ssize_t n = copy_file_range(in, &ioff, out, NULL, (size_t)(size - off), 0);
@@ -885,41 +894,46 @@ int ga_store_copy_fd_at(int in, uint64_t size, int dirfd, const char *name, cons
 			break; /* EXDEV, ENOSYS, EINVAL: read/write from here */
 		off += (uint64_t)n;
 	}
-	if (off < size) {
-		if ((buf = malloc(GA_IO_CHUNK)) == NULL) {
-			error = ga_error_oom();
-			goto done;
-		}
-		if (lseek(out, (off_t)off, SEEK_SET) < 0) {
-			error = ga_error_os(GOACCEL_ERROR, errno, "%s: seek", display);
-			goto done;
-		}
-		while (off < size) {
-			ssize_t n = pread(in, buf, GA_IO_CHUNK, (off_t)off);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				error = n < 0 ? ga_error_os(GOACCEL_ERROR, errno, "%s: read blob", display)
-				              : ga_error(GOACCEL_ECHANGED, GOACCEL_ERROR_STORE,
-				                         "%s: blob shrank while copied", display);
-				goto done;
-			}
-			if ((error = ga_write_all(out, buf, (size_t)n, display)) < 0)
-				goto done;
-			off += (uint64_t)n;
-		}
+	if (off >= size)
+		return 0;
+	if ((buf = malloc(GA_IO_CHUNK)) == NULL)
+		return ga_error_oom();
+	if (lseek(out, (off_t)off, SEEK_SET) < 0) {
+		error = ga_error_os(GOACCEL_ERROR, errno, "%s: seek", display);
+		goto done;
 	}
-copied:
+	while (off < size) {
+		ssize_t n = pread(in, buf, GA_IO_CHUNK, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			error = n < 0 ? ga_error_os(GOACCEL_ERROR, errno, "%s: read blob", display)
+			              : ga_error(GOACCEL_ECHANGED, GOACCEL_ERROR_STORE,
+			                         "%s: blob shrank while copied", display);
+			goto done;
+		}
+		if ((error = ga_write_all(out, buf, (size_t)n, display)) < 0)
+			goto done;
+		off += (uint64_t)n;
+	}
+done:
+	free(buf);
+	return error;
+}
+
+int ga_store_tmp_finish(int out, int dirfd, const char *tmp, const char *name, unsigned int mode,
+                        int excl, const char *display)
+{
+	int error = 0;
 	if (fchmod(out, mode & 0777) < 0) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: chmod", display);
+		close(out);
 		goto done;
 	}
 	if (close(out) < 0) {
-		out = -1;
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: close", display);
 		goto done;
 	}
-	out = -1;
 	if (excl) {
 		/* link(2) fails if name exists: no overwrite, and still atomic. */
 		if (linkat(dirfd, tmp, dirfd, name, 0) < 0) {
@@ -931,12 +945,26 @@ copied:
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: rename into place", display);
 	}
 done:
-	if (out >= 0)
-		close(out);
 	if (error < 0)
 		unlinkat(dirfd, tmp, 0);
-	free(buf);
 	return error;
+}
+
+/* Copies fd's content into dirfd/name through a temporary name in the same directory, so name
+ * appears whole or not at all. */
+int ga_store_copy_fd_at(int in, uint64_t size, int dirfd, const char *name, const char *display,
+                        unsigned int mode, int excl, int no_reflink)
+{
+	char tmp[GA_TMP_NAME_MAX];
+	int out = -1, error;
+	if ((error = ga_store_tmp_at(&out, tmp, sizeof(tmp), dirfd, display)) < 0)
+		return error;
+	if ((error = ga_store_copy_content(in, size, out, no_reflink, NULL, display)) < 0) {
+		close(out);
+		unlinkat(dirfd, tmp, 0);
+		return error;
+	}
+	return ga_store_tmp_finish(out, dirfd, tmp, name, mode, excl, display);
 }
 
 int goaccel_store_blob_copy(goaccel_store *s, const goaccel_digest *d, const char *dest,

@@ -320,9 +320,8 @@ static void count_miss(goaccel_store *s, const char *kind, int corrupt)
 	ga_stats_add(s, kind ? kind : "", &c);
 }
 
-/* Reads the record file; *fd_out keeps it open (to unlink it only if it is still this one). */
-static int read_record(ga_record *r, int *fd_out, int64_t *mtime, goaccel_store *s,
-                       const goaccel_digest *key, const char *path)
+int ga_action_read_record(ga_record *r, int *fd_out, int64_t *mtime, goaccel_store *s,
+                          const goaccel_digest *key, const char *path)
 {
 	ga_buf b = GA_BUF_INIT;
 	struct stat st;
@@ -431,7 +430,7 @@ int goaccel_store_action_lookup_ext(goaccel_action **out, goaccel_store *s, cons
 		goto done;
 	}
 	a->store = s;
-	error = read_record(&a->rec, &fd, &a->last_used_ns, s, key, path);
+	error = ga_action_read_record(&a->rec, &fd, &a->last_used_ns, s, key, path);
 	if (error == GOACCEL_ENOTFOUND) {
 		if (!peek)
 			count_miss(s, kind, 0);
@@ -543,29 +542,21 @@ done:
 	return error;
 }
 
-/* ---- fetch: lookup + restore ---------------------------------------------------------------- */
+/* ---- for fetch (store_fetch.c) ------------------------------------------------------------ */
 
-int goaccel_store_action_fetch(goaccel_action **out, goaccel_store *s, const char *kind,
-                               const goaccel_digest *key, const char *dest_dir,
-                               const goaccel_restore_options *opts)
+int ga_action_adopt(goaccel_action **out, goaccel_store *s, ga_record *rec, int64_t last_used_ns,
+                    int *fds)
 {
-	goaccel_action *a = NULL;
-	int error;
-	GA_ASSERT_ARG(s && key && dest_dir);
-	if (out)
-		*out = NULL;
-	GA_CHECK_VERSION(opts, GOACCEL_RESTORE_OPTIONS_VERSION, "goaccel_restore_options");
-	if ((error = goaccel_store_action_lookup(&a, s, kind, key)) < 0)
-		return error;
-	if ((error = goaccel_action_restore(a, dest_dir, opts)) < 0)
-		goto done;
-	if (out) {
-		*out = a;
-		a = NULL;
-	}
-done:
-	goaccel_action_free(a);
-	return error;
+	goaccel_action *a = calloc(1, sizeof(*a));
+	if (!a)
+		return ga_error_oom();
+	a->store = s;
+	a->rec = *rec;
+	memset(rec, 0, sizeof(*rec));
+	a->last_used_ns = last_used_ns;
+	a->fds = fds;
+	*out = a;
+	return 0;
 }
 
 /* ---- accessors ----------------------------------------------------------------------------- */

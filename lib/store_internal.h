@@ -76,6 +76,19 @@ int ga_store_blob_open_verified(int *fd_out, uint64_t *size_out, goaccel_store *
  * neither removed nor counted, and no verify_cache stamp is recorded. */
 int ga_store_blob_open_checked(int *fd_out, uint64_t *size_out, goaccel_store *s,
                                const goaccel_digest *d, const char *kind, int peek);
+/* Destination files are written as dirfd/.goaccel-<12 hex>.tmp, then renamed into place. */
+#define GA_TMP_NAME_MAX 40
+/* Creates such a temporary file (mode 0600, exclusive, open for reading and writing); its name
+ * goes to name. */
+int ga_store_tmp_at(int *fd_out, char *name, size_t name_size, int dirfd, const char *display);
+/* Copies size bytes of in to out: FICLONE first unless no_reflink (*cloned = 1 then; cloned may
+ * be NULL), else copy_file_range, else read/write. */
+int ga_store_copy_content(int in, uint64_t size, int out, int no_reflink, int *cloned,
+                          const char *display);
+/* Sets out's mode, closes it (always) and moves dirfd/tmp to dirfd/name: replacing it, or with
+ * excl by link + unlink (fails if name exists). On failure tmp is removed. */
+int ga_store_tmp_finish(int out, int dirfd, const char *tmp, const char *name, unsigned int mode,
+                        int excl, const char *display);
 /* Copies from a verified blob fd into dirfd/name (tmp + rename, or + link when excl), reflink
  * first unless no_reflink. display names the destination in errors. */
 int ga_store_copy_fd_at(int in, uint64_t size, int dirfd, const char *name, const char *display,
@@ -107,6 +120,15 @@ typedef struct {
 int ga_record_parse(ga_record *out, const char *data, size_t len, const goaccel_digest *expect_key,
                     const char *display);
 void ga_record_dispose(ga_record *r);
+
+/* Reads and parses the record file of key at path; *fd_out keeps it open (to unlink it only if
+ * it is still this one, or to mark it used), even on a parse error; *mtime its last use. */
+int ga_action_read_record(ga_record *r, int *fd_out, int64_t *mtime, goaccel_store *s,
+                          const goaccel_digest *key, const char *path);
+/* Wraps a record into a new action, taking rec's contents (rec is zeroed) and fds (an array of
+ * rec->count verified blob fds, or NULL). */
+int ga_action_adopt(goaccel_action **out, goaccel_store *s, ga_record *rec, int64_t last_used_ns,
+                    int *fds);
 
 /* Ref file: {"version":1,"name":...,"digest":...}; checks the file name digest matches. */
 int ga_ref_parse(char **name_out, goaccel_digest *digest_out, const char *data, size_t len,

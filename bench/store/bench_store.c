@@ -1,7 +1,8 @@
 /* bench/store helper: the timed operations of the store benchmark (bench/store/run drives it).
  *
  *   bench_store action SIZE_BYTES RUNS [verify-cache]
- *                                            put, and warm lookup+restore, of an action holding
+ *                                            put, warm lookup+restore and warm fetch (lookup
+ *                                            and restore in one pass) of an action holding
  *                                            one SIZE_BYTES binary; baseline: a plain copy of
  *                                            the same file (copy_file_range, no verification);
  *                                            verify-cache opens the store with verify_cache
@@ -86,11 +87,13 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	double *put = calloc((size_t)runs, sizeof(double)), *hit = calloc((size_t)runs, sizeof(double));
 	double *lookup = calloc((size_t)runs, sizeof(double)), *base = calloc((size_t)runs, sizeof(double));
 	double *hit_cpu = calloc((size_t)runs, sizeof(double)), *base_cpu = calloc((size_t)runs, sizeof(double));
+	double *fetch = calloc((size_t)runs, sizeof(double)), *fetch_cpu = calloc((size_t)runs, sizeof(double));
 	char *buf = malloc(size);
 	size_t i;
 	int r;
 	FILE *f;
-	if (!dir || !put || !hit || !lookup || !base || !buf)
+	if (!dir || !put || !hit || !lookup || !base || !buf || !hit_cpu || !base_cpu || !fetch ||
+	    !fetch_cpu)
 		return 1;
 	srand(42);
 	for (i = 0; i < size; i++)
@@ -129,8 +132,15 @@ static int bench_action(size_t size, int runs, int verify_cache)
 		lookup[r] = t1 - t0;
 		goaccel_action_free(a);
 	}
+	/* fetch and the plain copy alternate, so both see the same machine */
 	for (r = 0; r < runs; r++) {
 		double c0 = cpu_ms(), t0 = now_ms();
+		if (goaccel_store_action_fetch(NULL, s, "gobuild", &key, dest, NULL) < 0)
+			return die("fetch");
+		fetch[r] = now_ms() - t0;
+		fetch_cpu[r] = cpu_ms() - c0;
+		c0 = cpu_ms();
+		t0 = now_ms();
 		if (plain_copy(path, copy) < 0)
 			return 1;
 		base[r] = now_ms() - t0;
@@ -141,6 +151,8 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	printf("lookup_ms=%.2f\n", median(lookup, runs));
 	printf("lookup_restore_ms=%.2f\n", median(hit, runs));
 	printf("lookup_restore_max_ms=%.2f\n", hit[runs - 1]);
+	printf("fetch_ms=%.2f\n", median(fetch, runs));
+	printf("fetch_cpu_ms=%.2f\n", median(fetch_cpu, runs));
 	printf("plain_copy_ms=%.2f\n", median(base, runs));
 	printf("lookup_restore_cpu_ms=%.2f\n", median(hit_cpu, runs));
 	printf("plain_copy_cpu_ms=%.2f\n", median(base_cpu, runs));
@@ -157,6 +169,8 @@ static int bench_action(size_t size, int runs, int verify_cache)
 	free(base);
 	free(hit_cpu);
 	free(base_cpu);
+	free(fetch);
+	free(fetch_cpu);
 	free(buf);
 	return 0;
 }
