@@ -10,8 +10,11 @@ static void cache_usage(FILE *f)
 	fprintf(f, "usage: goaccel cache <subcommand> [--cache DIR] [options]\n"
 	           "\n"
 	           "  du                      what the store holds: blobs, actions, refs, mounts, bytes\n"
-	           "  ls                      every action record, ref and cache mount, least recently used\n"
-	           "                          first\n"
+	           "  ls [--kind KIND] [--glob GLOB] [--actions]\n"
+	           "                          action records (least recently used first: size, last use,\n"
+	           "                          outputs, how long the step took, KIND/KEY), then refs and\n"
+	           "                          cache mounts; --kind, --glob (on KIND/KEY) or --actions list\n"
+	           "                          only the matching action records\n"
 	           "  stats [--json] [--reset]  hits, misses, time saved, per step kind\n"
 	           "  prune [--max-size SIZE] [--keep-duration DUR] [--glob GLOB] [--dry-run] [-v]\n"
 	           "                          remove unreferenced blobs, entries unused for DUR (30s, 15m,\n"
@@ -66,35 +69,79 @@ static int ls_entry(const goaccel_prune_event *ev, void *payload)
 	return 0;
 }
 
-static int cache_ls(goaccel_store *store)
+static int ls_ref(const goaccel_ref_entry *ref, void *payload)
 {
-	/* The store has no listing call of its own: a dry-run prune that would have to remove
-	 * every action and ref (a 1-byte size limit) reports each of them, least recently used
-	 * first, and removes nothing. */
-	goaccel_prune_options po = GOACCEL_PRUNE_OPTIONS_INIT;
+	char age[32], hex[GOACCEL_DIGEST_HEXSIZE + 1];
+	(void)payload;
+	goaccel_digest_fmt(hex, &ref->blob);
+	fmt_age(age, sizeof(age), ref->last_used_ns);
+	printf("%-6s  %10.10s  used %8s ago  %s\n", "ref", hex, age, ref->name);
+	return cli_interrupted;
+}
+
+/* One line per entry, the id last: "action SIZE used AGO ago N outputs took DUR KIND/KEY",
+ * "ref BLOB used AGO ago NAME", "mount SIZE used AGO ago ID (N files)". */
+static int cache_ls(goaccel_store *store, int argc, char **argv)
+{
+	goaccel_action_list_options lo = GOACCEL_ACTION_LIST_OPTIONS_INIT;
+	goaccel_action_list *al = NULL;
 	goaccel_mount_list *ml = NULL;
+	int k, rc = CLI_OK, refs = 1, mounts = 1;
 	size_t i;
-	po.max_bytes = 1;
-	po.kinds = GOACCEL_ENTRY_ACTION | GOACCEL_ENTRY_REF;
-	po.dry_run = 1;
-	po.callback = ls_entry;
-	if (goaccel_store_prune(NULL, store, &po) < 0)
-		return cli_fail("cache ls");
-	if (goaccel_mount_list_get(&ml, store, 1) < 0)
-		return cli_fail("cache ls");
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--kind") && k + 1 < argc) {
+			lo.kind = argv[++k];
+			refs = mounts = 0;
+		} else if (!strcmp(argv[k], "--glob") && k + 1 < argc) {
+			lo.glob = argv[++k];
+			refs = mounts = 0;
+		} else if (!strcmp(argv[k], "--actions")) {
+			refs = mounts = 0;
+		} else {
+			return cli_usage_error("cache ls", "bad argument '%s'", argv[k]);
+		}
+	}
+	/* Least recently used first: the order prune removes them in. */
+	lo.sort = GOACCEL_ACTION_SORT_LAST_USED;
+	if (goaccel_store_action_list_get(&al, store, &lo) < 0) {
+		rc = cli_fail("cache ls");
+		goto done;
+	}
+	for (i = 0; i < goaccel_action_list_count(al) && !cli_interrupted; i++) {
+		const goaccel_action_entry *e = goaccel_action_list_byindex(al, i);
+		char b[32], age[32], took[32], hex[GOACCEL_DIGEST_HEXSIZE + 1];
+		cli_fmt_bytes(b, sizeof(b), e->total_size);
+		fmt_age(age, sizeof(age), e->last_used_ns);
+		cli_fmt_duration(took, sizeof(took), e->duration_ns);
+		goaccel_digest_fmt(hex, &e->key);
+		printf("%-6s  %10s  used %8s ago  %3zu output%s  took %8s  %s/%s\n", "action", b, age,
+		       e->output_count, e->output_count == 1 ? " " : "s", took, e->kind, hex);
+	}
+	if (goaccel_action_list_skipped(al))
+		fprintf(stderr, "goaccel cache ls: %zu unreadable action records skipped (see cache verify)\n",
+		        goaccel_action_list_skipped(al));
+	if (refs && goaccel_store_ref_foreach(store, ls_ref, NULL) < 0 && !cli_interrupted) {
+		rc = cli_fail("cache ls");
+		goto done;
+	}
+	if (mounts && goaccel_mount_list_get(&ml, store, 1) < 0) {
+		rc = cli_fail("cache ls");
+		goto done;
+	}
 	for (i = 0; i < goaccel_mount_list_count(ml); i++) {
 		const goaccel_mount_info *m = goaccel_mount_list_byindex(ml, i);
-		char b[32], age[32];
+		char b[32], age[32], inst[16] = "";
 		cli_fmt_bytes(b, sizeof(b), m->bytes);
 		fmt_age(age, sizeof(age), m->last_used_ns);
-		char inst[16] = "";
 		if (m->instance)
 			snprintf(inst, sizeof(inst), "@%u", m->instance);
 		printf("%-6s  %10s  used %8s ago  %s%s (%llu files)%s\n", "mount", b, age, m->id, inst,
 		       (unsigned long long)m->files, m->in_use ? " in use" : "");
 	}
+done:
+	goaccel_action_list_free(al);
 	goaccel_mount_list_free(ml);
-	return CLI_OK;
+	return rc;
 }
 
 static void print_counters(const char *name, const goaccel_store_counters *c)
@@ -317,7 +364,7 @@ int cmd_cache(int argc, char **argv)
 	if (!strcmp(sub, "du"))
 		rc = n == 1 ? cache_du(store) : cli_usage_error("cache du", "no arguments expected");
 	else if (!strcmp(sub, "ls"))
-		rc = n == 1 ? cache_ls(store) : cli_usage_error("cache ls", "no arguments expected");
+		rc = cache_ls(store, n, args);
 	else if (!strcmp(sub, "stats"))
 		rc = cache_stats(store, n, args);
 	else if (!strcmp(sub, "prune"))

@@ -184,6 +184,43 @@ int goaccel_store_ref_remove(goaccel_store *s, const char *name)
 	return error;
 }
 
+typedef struct {
+	goaccel_ref_cb cb;
+	void *payload;
+} ref_walk;
+
+static int each_ref(const char *path, const char *hex, const struct stat *st, void *payload)
+{
+	ref_walk *w = payload;
+	ga_buf b = GA_BUF_INIT;
+	goaccel_digest nd;
+	goaccel_ref_entry e;
+	char *name = NULL;
+	int error = 0;
+	if (goaccel_digest_parse(&nd, hex) < 0 || ga_read_file(&b, path, GA_RECORD_MAX) < 0 ||
+	    ga_ref_parse(&name, &e.blob, b.ptr ? b.ptr : "", b.size, &nd, path) < 0) {
+		goaccel_error_clear(); /* gone meanwhile, or damaged: verify's business */
+		goto done;
+	}
+	e.name = name;
+	e.last_used_ns = ga_stat_mtime_ns(st);
+	if (w->cb(&e, w->payload) != 0)
+		error = ga_error(GOACCEL_EUSER, GOACCEL_ERROR_CALLBACK, "ref listing stopped by its callback");
+done:
+	free(name);
+	ga_buf_dispose(&b);
+	return error;
+}
+
+int goaccel_store_ref_foreach(goaccel_store *s, goaccel_ref_cb cb, void *payload)
+{
+	ref_walk w;
+	GA_ASSERT_ARG(s && cb);
+	w.cb = cb;
+	w.payload = payload;
+	return ga_store_walk_fanout(s, "refs", ".json", each_ref, &w);
+}
+
 /* ---- safe paths ---------------------------------------------------------------------------- */
 
 int ga_open_parent_nofollow(int *parent_fd, const char **base, int dirfd, const char *rel,

@@ -631,6 +631,123 @@ static void test_store__fetch_restores_and_verifies_in_one_pass(void **state)
 	free(dir);
 }
 
+/* Listing records: every field, filters, orders; a damaged record is skipped; nothing counted. */
+static void test_store__action_list(void **state)
+{
+	char *dir = tu_tempdir("ga-store");
+	goaccel_store *s = open_store(dir);
+	goaccel_action_list_options lo;
+	goaccel_action_list *l = NULL;
+	const goaccel_action_entry *e;
+	goaccel_store_counters c;
+	goaccel_digest ka, kb, kc;
+	char *rec, hex[GOACCEL_DIGEST_HEXSIZE + 1], glob[80];
+	size_t i;
+	(void)state;
+	GA_OK(goaccel_action_list_options_init(&lo, GOACCEL_ACTION_LIST_OPTIONS_VERSION));
+	assert_int_equal(goaccel_action_list_options_init(&lo, 0), GOACCEL_EVERSION);
+	/* empty store */
+	GA_OK(goaccel_store_action_list_get(&l, s, NULL));
+	assert_int_equal(goaccel_action_list_count(l), 0);
+	assert_null(goaccel_action_list_byindex(l, 0));
+	goaccel_action_list_free(l);
+	{
+		goaccel_action_output o[2] = {{"z/bin", NULL, 0755, "binary!", 7}, {"a.log", NULL, 0600, "log", 3}};
+		goaccel_action_meta meta = GOACCEL_ACTION_META_INIT;
+		meta.duration_ns = 42;
+		meta.info = "{\"x\":1}";
+		meta.created_ns = 1000;
+		key_of(&ka, "a");
+		GA_OK(goaccel_store_action_put(s, &ka, "gobuild", o, 2, &meta));
+	}
+	put_simple(s, "b", "gomod", "out", "bbb", 5);
+	put_simple(s, "c", "gobuild", "out", "ccc", 6);
+	put_simple(s, "broken", "gobuild", "out", "ddd", 7);
+	key_of(&kb, "b");
+	key_of(&kc, "c");
+	/* ages: b oldest, then a, then c */
+	rec = action_file(s, "b");
+	set_age(rec, 300);
+	free(rec);
+	rec = action_file(s, "a");
+	set_age(rec, 200);
+	free(rec);
+	rec = action_file(s, "c");
+	set_age(rec, 100);
+	free(rec);
+	rec = action_file(s, "broken");
+	chmod(rec, 0644);
+	tu_sh("printf 'nope' > '%s'", rec);
+	GA_OK(goaccel_store_action_list_get(&l, s, NULL));
+	assert_int_equal(goaccel_action_list_count(l), 3);
+	assert_int_equal(goaccel_action_list_skipped(l), 1);
+	for (i = 1; i < 3; i++) /* by key */
+		assert_true(goaccel_digest_cmp(&goaccel_action_list_byindex(l, i - 1)->key,
+		                               &goaccel_action_list_byindex(l, i)->key) < 0);
+	for (i = 0; i < 3; i++) {
+		e = goaccel_action_list_byindex(l, i);
+		if (goaccel_digest_cmp(&e->key, &ka) == 0)
+			break;
+	}
+	assert_true(i < 3);
+	assert_string_equal(e->kind, "gobuild");
+	assert_int_equal(e->created_ns, 1000);
+	assert_int_equal(e->duration_ns, 42);
+	assert_string_equal(e->info, "{\"x\":1}");
+	assert_int_equal(e->output_count, 2);
+	assert_string_equal(e->outputs[0].name, "a.log");
+	assert_int_equal(e->outputs[0].mode, 0600);
+	assert_string_equal(e->outputs[1].name, "z/bin");
+	assert_int_equal(e->outputs[1].size, 7);
+	assert_int_equal(e->total_size, 10);
+	assert_true(e->record_bytes > 100);
+	assert_true(e->last_used_ns < ga_now_ns() - INT64_C(150) * 1000000000);
+	goaccel_action_list_free(l);
+	/* least recently used first, one kind, a glob */
+	lo.sort = GOACCEL_ACTION_SORT_LAST_USED;
+	GA_OK(goaccel_store_action_list_get(&l, s, &lo));
+	assert_int_equal(goaccel_action_list_count(l), 3);
+	assert_int_equal(goaccel_digest_cmp(&goaccel_action_list_byindex(l, 0)->key, &kb), 0);
+	assert_int_equal(goaccel_digest_cmp(&goaccel_action_list_byindex(l, 1)->key, &ka), 0);
+	assert_int_equal(goaccel_digest_cmp(&goaccel_action_list_byindex(l, 2)->key, &kc), 0);
+	assert_int_equal(goaccel_action_list_byindex(l, 0)->duration_ns, 5);
+	goaccel_action_list_free(l);
+	lo.kind = "gobuild";
+	GA_OK(goaccel_store_action_list_get(&l, s, &lo));
+	assert_int_equal(goaccel_action_list_count(l), 2);
+	assert_string_equal(goaccel_action_list_byindex(l, 0)->kind, "gobuild");
+	goaccel_action_list_free(l);
+	lo.kind = NULL;
+	goaccel_digest_fmt(hex, &kc);
+	snprintf(glob, sizeof(glob), "*/%.6s*", hex);
+	lo.glob = glob;
+	GA_OK(goaccel_store_action_list_get(&l, s, &lo));
+	assert_int_equal(goaccel_action_list_count(l), 1);
+	assert_int_equal(goaccel_digest_cmp(&goaccel_action_list_byindex(l, 0)->key, &kc), 0);
+	goaccel_action_list_free(l);
+	/* bad options */
+	lo.glob = NULL;
+	lo.kind = "bad kind";
+	assert_int_equal(goaccel_store_action_list_get(&l, s, &lo), GOACCEL_EINVALID);
+	lo.kind = NULL;
+	lo.sort = (goaccel_action_sort)9;
+	assert_int_equal(goaccel_store_action_list_get(&l, s, &lo), GOACCEL_EINVALID);
+	assert_null(l);
+	/* listing counted nothing and touched nothing */
+	GA_OK(goaccel_store_stats(&c, s, NULL));
+	assert_int_equal(c.hits + c.misses + c.corrupt, 0);
+	rec = action_file(s, "c");
+	{
+		struct stat st;
+		assert_int_equal(stat(rec, &st), 0);
+		assert_true(st.st_mtime <= time(NULL) - 99);
+	}
+	free(rec);
+	goaccel_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_store__restore_never_follows_symlinks_out(void **state)
 {
 	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store");
@@ -696,6 +813,26 @@ static void test_store__verify_cache_still_catches_tampering(void **state)
 
 /* ---- refs ---------------------------------------------------------------------------------- */
 
+typedef struct {
+	int count, named, second, stop_after;
+} ref_seen;
+
+static int see_ref(const goaccel_ref_entry *e, void *payload)
+{
+	ref_seen *r = payload;
+	goaccel_digest b1;
+	r->count++;
+	if (!strcmp(e->name, "build/github.com/acme/app ./cmd/server (linux/amd64) ✓"))
+		r->named++;
+	if (!strcmp(e->name, "second")) {
+		GA_OK(goaccel_digest_buffer(&b1, "{\"key\":1}", 9));
+		assert_int_equal(goaccel_digest_cmp(&e->blob, &b1), 0);
+		r->second++;
+	}
+	assert_true(e->last_used_ns > 0);
+	return r->stop_after && r->count >= r->stop_after;
+}
+
 static void test_store__refs(void **state)
 {
 	char *dir = tu_tempdir("ga-store");
@@ -721,11 +858,30 @@ static void test_store__refs(void **state)
 		assert_int_equal(goaccel_store_ref_get(&got, s, "dangling"), GOACCEL_ENOTFOUND);
 	}
 	expect_clean(s);
-	/* a damaged ref file is reported and removed */
+	/* listing: every readable ref once; a callback can stop it */
+	GA_OK(goaccel_store_ref_set(s, "second", &b1));
+	{
+		ref_seen seen = {0, 0, 0, 0};
+		GA_OK(goaccel_store_ref_foreach(s, see_ref, &seen));
+		assert_int_equal(seen.count, 2);
+		assert_int_equal(seen.named, 1);
+		assert_int_equal(seen.second, 1);
+		seen.stop_after = 1;
+		seen.count = 0;
+		assert_int_equal(goaccel_store_ref_foreach(s, see_ref, &seen), GOACCEL_EUSER);
+		assert_int_equal(seen.count, 1);
+	}
+	GA_OK(goaccel_store_ref_remove(s, "second"));
+	/* a damaged ref file is skipped by the listing, reported and removed by a get */
 	GA_OK(goaccel_digest_buffer(&nd, name, strlen(name)));
 	path = ga_store_ref_path(s, &nd);
 	chmod(path, 0644);
 	tu_sh("printf '[]' > '%s'", path);
+	{
+		ref_seen seen = {0, 0, 0, 0};
+		GA_OK(goaccel_store_ref_foreach(s, see_ref, &seen));
+		assert_int_equal(seen.count, 0);
+	}
 	assert_int_equal(goaccel_store_ref_get(&got, s, name), GOACCEL_ECORRUPT);
 	assert_false(ga_exists(path));
 	GA_OK(goaccel_store_ref_set(s, name, &b1));
@@ -1997,6 +2153,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store__damaged_or_dangling_records_are_misses),
 		cmocka_unit_test(test_store__lookup_peek_counts_nothing),
 		cmocka_unit_test(test_store__fetch_restores_and_verifies_in_one_pass),
+		cmocka_unit_test(test_store__action_list),
 		cmocka_unit_test(test_store__restore_never_follows_symlinks_out),
 		cmocka_unit_test(test_store__verify_cache_still_catches_tampering),
 		cmocka_unit_test(test_store__refs),

@@ -347,6 +347,75 @@ GOACCEL_EXTERN(void) goaccel_action_free(goaccel_action *action);
 GOACCEL_EXTERN(int) goaccel_store_action_remove(goaccel_store *store, const goaccel_digest *key);
 
 /* ---------------------------------------------------------------------------------------------
+ * Listing action records
+ */
+
+/** One action record, as listed by goaccel_store_action_list_get(). */
+typedef struct {
+	goaccel_digest key;   /**< the step key */
+	const char *kind;     /**< the step kind (borrowed from the list) */
+	int64_t created_ns;   /**< when the record was written (ns since the epoch) */
+	int64_t last_used_ns; /**< its last hit, or its creation if it never had one */
+	int64_t duration_ns;  /**< how long the step took when it ran */
+	const char *info;     /**< the free-form info stored with it, or NULL (borrowed) */
+	size_t output_count;  /**< number of outputs */
+	/** The outputs, in name order (output_count of them; borrowed from the list). */
+	const goaccel_action_output_info *outputs;
+	uint64_t total_size;   /**< the sum of the outputs' sizes */
+	uint64_t record_bytes; /**< the record file's own size */
+} goaccel_action_entry;
+
+/** A list of action records. Opaque; one thread at a time; goaccel_action_list_free(). */
+typedef struct goaccel_action_list goaccel_action_list;
+
+/** The order of a goaccel_action_list. */
+typedef enum {
+	GOACCEL_ACTION_SORT_KEY = 0,       /**< by key (bytewise) */
+	GOACCEL_ACTION_SORT_LAST_USED = 1, /**< least recently used first (prune's order), then key */
+} goaccel_action_sort;
+
+/** Options for goaccel_store_action_list_get(). */
+typedef struct {
+	unsigned int version;     /**< GOACCEL_ACTION_LIST_OPTIONS_VERSION */
+	const char *kind;         /**< only records of this step kind; NULL for all */
+	/** fnmatch(3) glob on "<kind>/<key hex>" (as prune and export match actions); NULL for all. */
+	const char *glob;
+	goaccel_action_sort sort; /**< default GOACCEL_ACTION_SORT_KEY */
+} goaccel_action_list_options;
+
+#define GOACCEL_ACTION_LIST_OPTIONS_VERSION 1
+#define GOACCEL_ACTION_LIST_OPTIONS_INIT \
+	{GOACCEL_ACTION_LIST_OPTIONS_VERSION, NULL, NULL, GOACCEL_ACTION_SORT_KEY}
+
+/** Initialises list options to defaults. @return 0, GOACCEL_EINVALID, GOACCEL_EVERSION. */
+GOACCEL_EXTERN(int) goaccel_action_list_options_init(goaccel_action_list_options *opts,
+                                                     unsigned int version);
+
+/**
+ * Lists the store's action records: a snapshot read from the records alone, so it is cheap
+ * (blobs are neither read nor checked: a listed record may still be a miss if a blob is gone or
+ * damaged; goaccel_store_verify() checks that). Nothing is counted and no last-used time is
+ * changed. A record that cannot be read or parsed is skipped (and counted in
+ * goaccel_action_list_skipped()); records put or removed while the listing runs may or may not
+ * appear. Thread-safe.
+ *
+ * @param out   receives the list; the caller owns it (goaccel_action_list_free())
+ * @param opts  NULL for defaults (every record, by key)
+ * @return 0; GOACCEL_EINVALID (a bad kind or sort); GOACCEL_EVERSION; GOACCEL_ERROR (I/O).
+ */
+GOACCEL_EXTERN(int) goaccel_store_action_list_get(goaccel_action_list **out, goaccel_store *store,
+                                                  const goaccel_action_list_options *opts);
+/** Number of records in the list. */
+GOACCEL_EXTERN(size_t) goaccel_action_list_count(const goaccel_action_list *list);
+/** Record i (0-based, in the list's order), or NULL when out of range. Borrowed from the list. */
+GOACCEL_EXTERN(const goaccel_action_entry *) goaccel_action_list_byindex(
+	const goaccel_action_list *list, size_t i);
+/** Records that were skipped because they could not be read or parsed. */
+GOACCEL_EXTERN(size_t) goaccel_action_list_skipped(const goaccel_action_list *list);
+/** Frees a list. NULL is a no-op. */
+GOACCEL_EXTERN(void) goaccel_action_list_free(goaccel_action_list *list);
+
+/* ---------------------------------------------------------------------------------------------
  * Named refs: name -> blob ("the previous build of this target", for explaining misses).
  * A ref keeps its blob alive through prune's garbage collection.
  */
@@ -371,6 +440,24 @@ GOACCEL_EXTERN(int) goaccel_store_ref_get(goaccel_digest *out, goaccel_store *st
 
 /** Removes a ref. Thread-safe. @return 0, GOACCEL_ENOTFOUND, GOACCEL_EINVALID, GOACCEL_ERROR. */
 GOACCEL_EXTERN(int) goaccel_store_ref_remove(goaccel_store *store, const char *name);
+
+/** A ref, as reported by goaccel_store_ref_foreach(). */
+typedef struct {
+	const char *name;     /**< the ref's name (borrowed for the duration of the callback) */
+	goaccel_digest blob;  /**< the blob it points at */
+	int64_t last_used_ns; /**< when it was last set or read (ns since the epoch) */
+} goaccel_ref_entry;
+
+/** Called for each ref; non-zero stops goaccel_store_ref_foreach(), which returns GOACCEL_EUSER. */
+typedef int (*goaccel_ref_cb)(const goaccel_ref_entry *ref, void *payload);
+
+/**
+ * Calls cb for every readable ref, in no particular order, without reading or touching
+ * anything else (no last-used time changes; an unreadable ref file is skipped: verify reports
+ * it). Refs set or removed meanwhile may or may not be seen. Thread-safe.
+ * @return 0; GOACCEL_EUSER (cb stopped it); GOACCEL_EINVALID; GOACCEL_ERROR (I/O).
+ */
+GOACCEL_EXTERN(int) goaccel_store_ref_foreach(goaccel_store *store, goaccel_ref_cb cb, void *payload);
 
 /* ---------------------------------------------------------------------------------------------
  * Statistics: persistent counters, per store and per step kind.
