@@ -9,7 +9,9 @@
  *
  * The trampoline also runs pending signal handlers (in the main thread), so Ctrl-C during a long
  * call that reports progress (a go build ticks every 100 ms) raises KeyboardInterrupt promptly:
- * the handler's exception aborts the call like a callback's would.
+ * the handler's exception aborts the call like a callback's would. Only Python's handlers run:
+ * when SIGINT is ignored (SIG_IGN, e.g. inherited by a background job of a non-interactive shell)
+ * the signal never reaches Python and the call goes on, as the process asked.
  */
 #include "goaccel_py.h"
 

@@ -190,8 +190,9 @@ def go_build(module_dir: StrPath, *, cache_dir: StrPath | None = None,
 
     env: extra variables for go (part of the keys); environ: the environment go starts from
     (None: this process's). progress receives BuildEvent values; an exception it raises
-    cancels the build and propagates unchanged. Raises BuildFailed with go's output when go
-    fails.
+    cancels the build and propagates unchanged; so does the exception of a SIGINT handler
+    (Ctrl-C: KeyboardInterrupt), with or without progress, unless SIGINT is ignored. Raises
+    BuildFailed with go's output when go fails.
     """
     cb = None
     if progress is not None:
