@@ -44,18 +44,8 @@ func (d *Digest) UnmarshalText(text []byte) error {
 // ParseDigest parses 64 hex digits (either case), optionally prefixed with "sha256:", with the
 // library's parser. A malformed string gives ErrInvalid.
 func ParseDigest(s string) (Digest, error) {
-	cs, err := cString(s)
-	if err != nil {
-		return Digest{}, err
-	}
-	defer C.free(unsafe.Pointer(cs))
-	var cd C.goaccel_digest
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_digest_parse(&cd, cs); ret < 0 {
-		return Digest{}, makeError(ret)
-	}
-	return goDigest(&cd), nil
+	return digestOf(s, func(cd *C.goaccel_digest, cs *C.char) C.int { return C.goaccel_digest_parse(cd, cs) })
+
 }
 
 // DigestBytes returns the SHA-256 digest of b, computed by the library (OpenSSL).
@@ -76,18 +66,23 @@ func DigestBytes(b []byte) (Digest, error) {
 // DigestFile returns the SHA-256 digest of a file's content, read in chunks.
 // ErrNotFound if the path does not exist, ErrInvalid if it is not a regular file.
 func DigestFile(path string) (Digest, error) {
-	cpath, err := cString(path)
-	if err != nil {
+	return digestOf(path, func(cd *C.goaccel_digest, cs *C.char) C.int { return C.goaccel_digest_file(cd, cs) })
+}
+
+// digestOf computes a digest with a library call taking one string.
+func digestOf(arg string, fn func(*C.goaccel_digest, *C.char) C.int) (Digest, error) {
+	var a cArena
+	defer a.free()
+	carg := a.str(arg)
+	if a.err != nil {
+		return Digest{}, a.err
+	}
+	var cd C.goaccel_digest
+	if err := call(func() C.int { return fn(&cd, carg) }); err != nil {
 		return Digest{}, err
 	}
-	defer C.free(unsafe.Pointer(cpath))
-	var cd C.goaccel_digest
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_digest_file(&cd, cpath); ret < 0 {
-		return Digest{}, makeError(ret)
-	}
 	return goDigest(&cd), nil
+
 }
 
 // goDigest copies a C digest into a Go value.

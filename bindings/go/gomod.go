@@ -69,32 +69,28 @@ func ParseGoMod(name string, data []byte) (*GoMod, error) {
 	var a cArena
 	defer a.free()
 	cname, cdata := a.strOrNil(name), a.bytes(data)
-	if a.err != nil {
-		return nil, a.err
-	}
-	var m *C.goaccel_gomod
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_gomod_parse(&m, cname, (*C.char)(cdata), C.size_t(len(data))); ret < 0 {
-		return nil, makeError(ret)
-	}
-	defer C.goaccel_gomod_free(m)
-	return goGoMod(m), nil
+	return parseGoMod(&a, func(m **C.goaccel_gomod) C.int {
+		return C.goaccel_gomod_parse(m, cname, (*C.char)(cdata), C.size_t(len(data)))
+	})
 }
 
 // ParseGoModFile reads and parses a go.mod file: ErrNotFound when it does not exist, ErrLimit
 // beyond 16 MiB, ErrInvalid when malformed.
 func ParseGoModFile(path string) (*GoMod, error) {
-	cpath, err := cString(path)
-	if err != nil {
-		return nil, err
+	var a cArena
+	defer a.free()
+	cpath := a.str(path)
+	return parseGoMod(&a, func(m **C.goaccel_gomod) C.int { return C.goaccel_gomod_parse_file(m, cpath) })
+}
+
+// parseGoMod runs one of the go.mod parsers once a's conversions succeeded.
+func parseGoMod(a *cArena, parse func(**C.goaccel_gomod) C.int) (*GoMod, error) {
+	if a.err != nil {
+		return nil, a.err
 	}
-	defer C.free(unsafe.Pointer(cpath))
 	var m *C.goaccel_gomod
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_gomod_parse_file(&m, cpath); ret < 0 {
-		return nil, makeError(ret)
+	if err := call(func() C.int { return parse(&m) }); err != nil {
+		return nil, err
 	}
 	defer C.goaccel_gomod_free(m)
 	return goGoMod(m), nil
@@ -146,31 +142,27 @@ func ParseGoWork(name string, data []byte) (*GoWork, error) {
 	var a cArena
 	defer a.free()
 	cname, cdata := a.strOrNil(name), a.bytes(data)
-	if a.err != nil {
-		return nil, a.err
-	}
-	var w *C.goaccel_gowork
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_gowork_parse(&w, cname, (*C.char)(cdata), C.size_t(len(data))); ret < 0 {
-		return nil, makeError(ret)
-	}
-	defer C.goaccel_gowork_free(w)
-	return goGoWork(w), nil
+	return parseGoWork(&a, func(w **C.goaccel_gowork) C.int {
+		return C.goaccel_gowork_parse(w, cname, (*C.char)(cdata), C.size_t(len(data)))
+	})
 }
 
 // ParseGoWorkFile reads and parses a go.work file; errors as ParseGoModFile.
 func ParseGoWorkFile(path string) (*GoWork, error) {
-	cpath, err := cString(path)
-	if err != nil {
-		return nil, err
+	var a cArena
+	defer a.free()
+	cpath := a.str(path)
+	return parseGoWork(&a, func(w **C.goaccel_gowork) C.int { return C.goaccel_gowork_parse_file(w, cpath) })
+}
+
+// parseGoWork runs one of the go.work parsers once a's conversions succeeded.
+func parseGoWork(a *cArena, parse func(**C.goaccel_gowork) C.int) (*GoWork, error) {
+	if a.err != nil {
+		return nil, a.err
 	}
-	defer C.free(unsafe.Pointer(cpath))
 	var w *C.goaccel_gowork
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_gowork_parse_file(&w, cpath); ret < 0 {
-		return nil, makeError(ret)
+	if err := call(func() C.int { return parse(&w) }); err != nil {
+		return nil, err
 	}
 	defer C.goaccel_gowork_free(w)
 	return goGoWork(w), nil
@@ -195,17 +187,12 @@ func goGoWork(w *C.goaccel_gowork) *GoWork {
 // wins, as with os/exec), else the nearest go.work
 // at or above moduleDir. ErrNotFound when no go.work is in use.
 func FindGoWork(moduleDir string, env []string) (string, error) {
-	var a cArena
-	defer a.free()
-	cdir, cenv := a.str(moduleDir), a.strs(dedupEnv(env))
-	if a.err != nil {
-		return "", a.err
-	}
 	var out *C.char
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_gomod_find_work(&out, cdir, cenv); ret < 0 {
-		return "", makeError(ret)
+	err := withDirEnv(moduleDir, env, func(cdir *C.char, cenv **C.char) C.int {
+		return C.goaccel_gomod_find_work(&out, cdir, cenv)
+	})
+	if err != nil {
+		return "", err
 	}
 	return takeString(out), nil
 }
@@ -214,19 +201,25 @@ func FindGoWork(moduleDir string, env []string) (string, error) {
 // first, then (bytewise sorted) workspace directories and local replace targets, each absolute.
 // env is the go command's environment (nil: this process's; the last of duplicates wins). ErrNotFound without a go.mod.
 func InputRoots(moduleDir string, env []string) ([]string, error) {
+	var out C.goaccel_strarray
+	err := withDirEnv(moduleDir, env, func(cdir *C.char, cenv **C.char) C.int {
+		return C.goaccel_gomod_input_roots(&out, cdir, cenv)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return goStrarray(&out), nil
+}
+
+// withDirEnv calls fn with moduleDir and env (deduplicated as os/exec does; nil: NULL) in C.
+func withDirEnv(moduleDir string, env []string, fn func(cdir *C.char, cenv **C.char) C.int) error {
 	var a cArena
 	defer a.free()
 	cdir, cenv := a.str(moduleDir), a.strs(dedupEnv(env))
 	if a.err != nil {
-		return nil, a.err
+		return a.err
 	}
-	var out C.goaccel_strarray
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_gomod_input_roots(&out, cdir, cenv); ret < 0 {
-		return nil, makeError(ret)
-	}
-	return goStrarray(&out), nil
+	return call(func() C.int { return fn(cdir, cenv) })
 }
 
 // BuildInputsOptions are the options of BuildInputs; nil means defaults.

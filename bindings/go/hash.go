@@ -108,30 +108,12 @@ func HashTreeManifest(ctx context.Context, root string, opts *HashOptions) (*Man
 }
 
 func hashTree(ctx context.Context, root string, opts *HashOptions, wantManifest bool) (Digest, *Manifest, error) {
-	if err := ctxErr(ctx); err != nil {
-		return Digest{}, nil, err
-	}
 	var a cArena
 	defer a.free()
-	croot := a.str(root)
-	copts, err := opts.toC(&a)
-	if err != nil {
-		return Digest{}, nil, err
-	}
-	var cd C.goaccel_digest
-	var m *C.goaccel_manifest
-	var mp **C.goaccel_manifest
-	if wantManifest {
-		mp = &m
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	ret := C.goaccel_hash_tree(&cd, mp, croot, copts)
-	opts.copyStats(copts)
-	if ret < 0 {
-		return Digest{}, nil, makeError(ret)
-	}
-	return goDigest(&cd), newManifest(m), nil
+	return runHash(ctx, &a, root, opts, wantManifest,
+		func(cd *C.goaccel_digest, mp **C.goaccel_manifest, croot *C.char, copts *C.goaccel_hash_options) C.int {
+			return C.goaccel_hash_tree(cd, mp, croot, copts)
+		})
 }
 
 // HashPaths digests exactly the listed files of root (relative, '/'-separated, any order) with
@@ -150,14 +132,24 @@ func HashPathsManifest(ctx context.Context, root string, relpaths []string, opts
 }
 
 func hashPaths(ctx context.Context, root string, relpaths []string, opts *HashOptions, wantManifest bool) (Digest, *Manifest, error) {
+	var a cArena
+	defer a.free()
+	cpaths := a.strs(append([]string{}, relpaths...))
+	return runHash(ctx, &a, root, opts, wantManifest,
+		func(cd *C.goaccel_digest, mp **C.goaccel_manifest, croot *C.char, copts *C.goaccel_hash_options) C.int {
+			return C.goaccel_hash_paths(cd, mp, croot, cpaths, C.size_t(len(relpaths)), copts)
+		})
+}
+
+// runHash is the body of hashTree and hashPaths: root and opts converted into a (which holds the
+// call's other arguments), then hash on a locked thread, the stats copied back either way.
+func runHash(ctx context.Context, a *cArena, root string, opts *HashOptions, wantManifest bool,
+	hash func(*C.goaccel_digest, **C.goaccel_manifest, *C.char, *C.goaccel_hash_options) C.int) (Digest, *Manifest, error) {
 	if err := ctxErr(ctx); err != nil {
 		return Digest{}, nil, err
 	}
-	var a cArena
-	defer a.free()
 	croot := a.str(root)
-	cpaths := a.strs(append([]string{}, relpaths...))
-	copts, err := opts.toC(&a)
+	copts, err := opts.toC(a)
 	if err != nil {
 		return Digest{}, nil, err
 	}
@@ -167,12 +159,13 @@ func hashPaths(ctx context.Context, root string, relpaths []string, opts *HashOp
 	if wantManifest {
 		mp = &m
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	ret := C.goaccel_hash_paths(&cd, mp, croot, cpaths, C.size_t(len(relpaths)), copts)
-	opts.copyStats(copts)
-	if ret < 0 {
-		return Digest{}, nil, makeError(ret)
+	err = call(func() C.int {
+		ret := hash(&cd, mp, croot, copts)
+		opts.copyStats(copts)
+		return ret
+	})
+	if err != nil {
+		return Digest{}, nil, err
 	}
 	return goDigest(&cd), newManifest(m), nil
 }
@@ -339,18 +332,11 @@ func (m *Manifest) Save(path string) error {
 // LoadManifest reads a manifest written by Save (ErrNotFound, ErrInvalid, ErrVersion,
 // ErrCorrupt when its recorded digest does not match its entries).
 func LoadManifest(path string) (*Manifest, error) {
-	cpath, err := cString(path)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(cpath))
-	var m *C.goaccel_manifest
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_manifest_load(&m, cpath); ret < 0 {
-		return nil, makeError(ret)
-	}
-	return newManifest(m), nil
+	var a cArena
+	defer a.free()
+	cpath := a.str(path)
+	return makeManifest(&a, func(m **C.goaccel_manifest) C.int { return C.goaccel_manifest_load(m, cpath) })
+
 }
 
 // ParseManifest parses a manifest's JSON form, validating it as LoadManifest does.
@@ -358,13 +344,22 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	var a cArena
 	defer a.free()
 	p := a.bytes(data)
+	return makeManifest(&a, func(m **C.goaccel_manifest) C.int {
+		return C.goaccel_manifest_from_json(m, (*C.char)(p), C.size_t(len(data)))
+	})
+}
+
+// makeManifest runs a manifest constructor once a's conversions succeeded.
+func makeManifest(a *cArena, create func(**C.goaccel_manifest) C.int) (*Manifest, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
 	var m *C.goaccel_manifest
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_manifest_from_json(&m, (*C.char)(p), C.size_t(len(data))); ret < 0 {
-		return nil, makeError(ret)
+	if err := call(func() C.int { return create(&m) }); err != nil {
+		return nil, err
 	}
 	return newManifest(m), nil
+
 }
 
 // Change is a set of flags saying how a path changed between two manifests.

@@ -203,24 +203,27 @@ func (img *Image) SetCmd(argv ...string) error {
 
 // SetEnv sets one environment variable, replacing an inherited one in place.
 func (img *Image) SetEnv(name, value string) error {
-	var a cArena
-	defer a.free()
-	cn, cv := a.str(name), a.str(value)
-	if a.err != nil {
-		return a.err
-	}
-	return img.call(func(p *C.goaccel_image) C.int { return C.goaccel_image_set_env(p, cn, cv) })
+	return img.setPair(name, &value, func(p *C.goaccel_image, n, v *C.char) C.int { return C.goaccel_image_set_env(p, n, v) })
 }
 
 // UnsetEnv removes an environment variable.
 func (img *Image) UnsetEnv(name string) error {
+	return img.setPair(name, nil, func(p *C.goaccel_image, n, v *C.char) C.int { return C.goaccel_image_set_env(p, n, v) })
+}
+
+// setPair calls fn with name and value (nil: NULL, "remove") as C strings.
+func (img *Image) setPair(name string, value *string, fn func(p *C.goaccel_image, name, value *C.char) C.int) error {
 	var a cArena
 	defer a.free()
 	cn := a.str(name)
+	var cv *C.char
+	if value != nil {
+		cv = a.str(*value)
+	}
 	if a.err != nil {
 		return a.err
 	}
-	return img.call(func(p *C.goaccel_image) C.int { return C.goaccel_image_set_env(p, cn, nil) })
+	return img.call(func(p *C.goaccel_image) C.int { return fn(p, cn, cv) })
 }
 
 // SetWorkdir sets WorkingDir ("" clears it).
@@ -250,24 +253,12 @@ func (img *Image) setString(s string, fn func(p *C.goaccel_image, s *C.char) C.i
 
 // SetLabel sets a label.
 func (img *Image) SetLabel(key, value string) error {
-	var a cArena
-	defer a.free()
-	ck, cv := a.str(key), a.str(value)
-	if a.err != nil {
-		return a.err
-	}
-	return img.call(func(p *C.goaccel_image) C.int { return C.goaccel_image_set_label(p, ck, cv) })
+	return img.setPair(key, &value, func(p *C.goaccel_image, k, v *C.char) C.int { return C.goaccel_image_set_label(p, k, v) })
 }
 
 // RemoveLabel removes a label.
 func (img *Image) RemoveLabel(key string) error {
-	var a cArena
-	defer a.free()
-	ck := a.str(key)
-	if a.err != nil {
-		return a.err
-	}
-	return img.call(func(p *C.goaccel_image) C.int { return C.goaccel_image_set_label(p, ck, nil) })
+	return img.setPair(key, nil, func(p *C.goaccel_image, k, v *C.char) C.int { return C.goaccel_image_set_label(p, k, v) })
 }
 
 // SetPlatform sets the platform from Go's names (variant "" for none); it overrides the base's.

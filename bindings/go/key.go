@@ -47,35 +47,30 @@ func newKey(ptr *C.goaccel_key) *Key {
 
 // NewKey starts a key of the given kind, e.g. "go-build". ErrInvalid for an empty kind.
 func NewKey(kind string) (*Key, error) {
-	ckind, err := cString(kind)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(ckind))
-	var ptr *C.goaccel_key
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_key_new(&ptr, ckind); ret < 0 {
-		return nil, makeError(ret)
-	}
-	return newKey(ptr), nil
+	return makeKey(kind, func(out **C.goaccel_key, s *C.char) C.int { return C.goaccel_key_new(out, s) })
+
 }
 
 // KeyFromJSON rebuilds a key from Key.JSON's output (ErrVersion for another encoding version,
 // ErrInvalid for malformed JSON, ErrCorrupt when its "key" member does not match).
 func KeyFromJSON(json string) (*Key, error) {
-	cjson, err := cString(json)
-	if err != nil {
+	return makeKey(json, func(out **C.goaccel_key, s *C.char) C.int { return C.goaccel_key_from_json(out, s) })
+}
+
+// makeKey creates a key with a constructor taking one string.
+func makeKey(arg string, create func(**C.goaccel_key, *C.char) C.int) (*Key, error) {
+	var a cArena
+	defer a.free()
+	carg := a.str(arg)
+	if a.err != nil {
+		return nil, a.err
+	}
+	var ptr *C.goaccel_key
+	if err := call(func() C.int { return create(&ptr, carg) }); err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cjson))
-	var ptr *C.goaccel_key
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_key_from_json(&ptr, cjson); ret < 0 {
-		return nil, makeError(ret)
-	}
 	return newKey(ptr), nil
+
 }
 
 // Free releases the key. Safe to call more than once.

@@ -7,6 +7,7 @@ package goaccel
 import "C"
 
 import (
+	"runtime"
 	"strings"
 	"unsafe"
 )
@@ -91,6 +92,17 @@ func (a *cArena) free() {
 		C.free(p)
 	}
 	a.ptrs = nil
+}
+
+// call runs one library call on a locked OS thread (the library's error detail is thread-local,
+// so it must be read on the thread that failed) and turns a negative return into its *Error.
+func call(fn func() C.int) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if ret := fn(); ret < 0 {
+		return makeError(ret)
+	}
+	return nil
 }
 
 // goString copies a C string, mapping NULL to "".

@@ -132,8 +132,11 @@ def exported_symbols(library: str) -> set[str]:
 
 def called_functions(path: Path) -> set[str]:
     text = path.read_text()
-    # goaccel_* names followed by "(" are calls (macros such as GOACCEL_*_INIT are upper case).
-    return set(re.findall(r"\b(goaccel_[a-z0-9_]+)\s*\(", text))
+    # goaccel_* names followed by "(" are calls (macros such as GOACCEL_*_INIT are upper case);
+    # one after "," "{" or "=" and before "," "}" or ")" is a function passed as a value (tables
+    # of accessors, setters handed to a shared helper). Types never stand alone there.
+    return set(re.findall(r"\b(goaccel_[a-z0-9_]+)\s*\(", text)) | set(
+        re.findall(r"[,{=]\s*(goaccel_[a-z0-9_]+)(?=\s*[,})])", text))
 
 
 def find_library(library_dirs: list[str]) -> str:

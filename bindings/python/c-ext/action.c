@@ -144,22 +144,14 @@ static PyObject *Action_get_outputs(PyObject *obj, void *closure)
 	return list;
 }
 
-static PyObject *Action_get_created_ns(PyObject *obj, void *closure)
-{
-	goaccel_action *a = A(obj);
-	return a ? PyLong_FromLongLong(goaccel_action_created(a)) : NULL;
-}
+/* The int64 accessors behind created_ns, last_used_ns and duration_ns (closure: the index). */
+static int64_t (*const action_ns[])(const goaccel_action *) = {
+	goaccel_action_created, goaccel_action_last_used, goaccel_action_duration};
 
-static PyObject *Action_get_last_used_ns(PyObject *obj, void *closure)
+static PyObject *Action_get_ns(PyObject *obj, void *closure)
 {
 	goaccel_action *a = A(obj);
-	return a ? PyLong_FromLongLong(goaccel_action_last_used(a)) : NULL;
-}
-
-static PyObject *Action_get_duration_ns(PyObject *obj, void *closure)
-{
-	goaccel_action *a = A(obj);
-	return a ? PyLong_FromLongLong(goaccel_action_duration(a)) : NULL;
+	return a ? PyLong_FromLongLong(action_ns[(intptr_t)closure](a)) : NULL;
 }
 
 static PyObject *Action_get_info(PyObject *obj, void *closure)
@@ -182,9 +174,9 @@ static PyGetSetDef Action_getset[] = {
 	{"key", Action_get_key, NULL, "The step key (Digest).", NULL},
 	{"kind", Action_get_kind, NULL, "The step kind.", NULL},
 	{"outputs", Action_get_outputs, NULL, "[(name, mode, size, digest)] in name order.", NULL},
-	{"created_ns", Action_get_created_ns, NULL, "Creation time, ns since the epoch.", NULL},
-	{"last_used_ns", Action_get_last_used_ns, NULL, "Previous use, ns since the epoch.", NULL},
-	{"duration_ns", Action_get_duration_ns, NULL, "How long the step took when it ran (ns).", NULL},
+	{"created_ns", Action_get_ns, NULL, "Creation time, ns since the epoch.", (void *)0},
+	{"last_used_ns", Action_get_ns, NULL, "Previous use, ns since the epoch.", (void *)1},
+	{"duration_ns", Action_get_ns, NULL, "How long the step took when it ran (ns).", (void *)2},
 	{"info", Action_get_info, NULL, "The free-form text stored with the record, or None.", NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };

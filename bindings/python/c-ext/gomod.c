@@ -94,11 +94,23 @@ PyDoc_STRVAR(gomod_parse_doc,
 	"gomod_parse($module, /, data, path=None, *, work=False)\n--\n\n"
 	"Parses go.mod content; path is used only in error messages.");
 
+/* The result of a parse: its dict, or the library's error raised. Frees m and w. */
+static PyObject *parsed(ga_py_state *st, int rc, goaccel_gomod *m, goaccel_gowork *w)
+{
+	PyObject *result = NULL;
+	if (rc < 0)
+		ga_py_raise(st, rc);
+	else
+		result = w ? gowork_dict(w) : gomod_dict(m);
+	goaccel_gomod_free(m);
+	goaccel_gowork_free(w);
+	return result;
+}
+
 static PyObject *gomod_parse(PyObject *module, PyObject *args, PyObject *kwargs)
 {
 	static char *kwlist[] = {"data", "path", "work", NULL};
-	ga_py_state *st = ga_py_state_of_module(module);
-	PyObject *path = NULL, *result = NULL;
+	PyObject *path = NULL, *result;
 	Py_buffer data;
 	int work = 0, rc;
 	goaccel_gomod *m = NULL;
@@ -110,12 +122,7 @@ static PyObject *gomod_parse(PyObject *module, PyObject *args, PyObject *kwargs)
 		rc = goaccel_gowork_parse(&w, ga_py_path_str(path), data.buf, (size_t)data.len);
 	else
 		rc = goaccel_gomod_parse(&m, ga_py_path_str(path), data.buf, (size_t)data.len);
-	if (rc < 0)
-		ga_py_raise(st, rc);
-	else
-		result = work ? gowork_dict(w) : gomod_dict(m);
-	goaccel_gomod_free(m);
-	goaccel_gowork_free(w);
+	result = parsed(ga_py_state_of_module(module), rc, m, w);
 	PyBuffer_Release(&data);
 	Py_XDECREF(path);
 	return result;
@@ -127,8 +134,7 @@ PyDoc_STRVAR(gomod_parse_file_doc,
 static PyObject *gomod_parse_file(PyObject *module, PyObject *args, PyObject *kwargs)
 {
 	static char *kwlist[] = {"path", "work", NULL};
-	ga_py_state *st = ga_py_state_of_module(module);
-	PyObject *path = NULL, *result = NULL;
+	PyObject *path = NULL, *result;
 	int work = 0, rc;
 	goaccel_gomod *m = NULL;
 	goaccel_gowork *w = NULL;
@@ -139,38 +145,32 @@ static PyObject *gomod_parse_file(PyObject *module, PyObject *args, PyObject *kw
 		GA_PY_NOGIL(rc = goaccel_gowork_parse_file(&w, PyBytes_AS_STRING(path)));
 	else
 		GA_PY_NOGIL(rc = goaccel_gomod_parse_file(&m, PyBytes_AS_STRING(path)));
-	if (rc < 0)
-		ga_py_raise(st, rc);
-	else
-		result = work ? gowork_dict(w) : gomod_dict(m);
-	goaccel_gomod_free(m);
-	goaccel_gowork_free(w);
+	result = parsed(ga_py_state_of_module(module), rc, m, w);
 	Py_DECREF(path);
+	return result;
+}
+
+/* fn(module, args, kwargs + {"work": True}): the go.work forms of the two parsers. */
+static PyObject *with_work(PyCFunctionWithKeywords fn, PyObject *module, PyObject *args, PyObject *kwargs)
+{
+	PyObject *kw = kwargs ? PyDict_Copy(kwargs) : PyDict_New(), *result;
+	if (kw == NULL || PyDict_SetItemString(kw, "work", Py_True) < 0) {
+		Py_XDECREF(kw);
+		return NULL;
+	}
+	result = fn(module, args, kw);
+	Py_DECREF(kw);
 	return result;
 }
 
 static PyObject *gowork_parse(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-	PyObject *kw = kwargs ? PyDict_Copy(kwargs) : PyDict_New(), *result;
-	if (kw == NULL || PyDict_SetItemString(kw, "work", Py_True) < 0) {
-		Py_XDECREF(kw);
-		return NULL;
-	}
-	result = gomod_parse(module, args, kw);
-	Py_DECREF(kw);
-	return result;
+	return with_work(gomod_parse, module, args, kwargs);
 }
 
 static PyObject *gowork_parse_file(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-	PyObject *kw = kwargs ? PyDict_Copy(kwargs) : PyDict_New(), *result;
-	if (kw == NULL || PyDict_SetItemString(kw, "work", Py_True) < 0) {
-		Py_XDECREF(kw);
-		return NULL;
-	}
-	result = gomod_parse_file(module, args, kw);
-	Py_DECREF(kw);
-	return result;
+	return with_work(gomod_parse_file, module, args, kwargs);
 }
 
 /* ---- inputs ------------------------------------------------------------------------------ */
@@ -187,23 +187,36 @@ static int parse_env(PyObject *obj, ga_py_strlist *env, const char *const **envp
 	return 0;
 }
 
+/* The arguments (module_dir, env=None) of find_work and input_roots: dir (a new reference) and
+ * envp (NULL: this process's environment; its strings are in env). */
+static int dir_env_args(PyObject *args, PyObject *kwargs, const char *format, PyObject **dir, ga_py_strlist *env,
+	const char *const **envp)
+{
+	static char *kwlist[] = {"module_dir", "env", NULL};
+	PyObject *env_obj = Py_None;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, ga_py_path_converter, dir, &env_obj))
+		return -1;
+	if (parse_env(env_obj, env, envp) < 0) {
+		Py_CLEAR(*dir);
+		return -1;
+	}
+	return 0;
+}
+
 PyDoc_STRVAR(find_work_doc,
 	"gomod_find_work($module, /, module_dir, env=None)\n--\n\n"
 	"The go.work the go command would use for a build in module_dir, or None.");
 
 static PyObject *find_work(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = {"module_dir", "env", NULL};
 	ga_py_state *st = ga_py_state_of_module(module);
-	PyObject *dir = NULL, *env_obj = Py_None, *result = NULL;
+	PyObject *dir = NULL, *result = NULL;
 	ga_py_strlist env = {0};
 	const char *const *envp;
 	char *out = NULL;
 	int rc;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|O:gomod_find_work", kwlist, ga_py_path_converter, &dir, &env_obj))
+	if (dir_env_args(args, kwargs, "O&|O:gomod_find_work", &dir, &env, &envp) < 0)
 		return NULL;
-	if (parse_env(env_obj, &env, &envp) < 0)
-		goto done;
 	GA_PY_NOGIL(rc = goaccel_gomod_find_work(&out, PyBytes_AS_STRING(dir), envp));
 	if (rc == GOACCEL_ENOTFOUND)
 		result = Py_NewRef(Py_None);
@@ -211,7 +224,6 @@ static PyObject *find_work(PyObject *module, PyObject *args, PyObject *kwargs)
 		ga_py_raise(st, rc);
 	else
 		result = ga_py_take_string(out);
-done:
 	ga_py_strlist_dispose(&env);
 	Py_DECREF(dir);
 	return result;
@@ -223,23 +235,19 @@ PyDoc_STRVAR(input_roots_doc,
 
 static PyObject *input_roots(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = {"module_dir", "env", NULL};
 	ga_py_state *st = ga_py_state_of_module(module);
-	PyObject *dir = NULL, *env_obj = Py_None, *result = NULL;
+	PyObject *dir = NULL, *result = NULL;
 	ga_py_strlist env = {0};
 	goaccel_strarray out = {0};
 	const char *const *envp;
 	int rc;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|O:gomod_input_roots", kwlist, ga_py_path_converter, &dir, &env_obj))
+	if (dir_env_args(args, kwargs, "O&|O:gomod_input_roots", &dir, &env, &envp) < 0)
 		return NULL;
-	if (parse_env(env_obj, &env, &envp) < 0)
-		goto done;
 	GA_PY_NOGIL(rc = goaccel_gomod_input_roots(&out, PyBytes_AS_STRING(dir), envp));
 	if (rc < 0)
 		ga_py_raise(st, rc);
 	else
 		result = ga_py_strarray_to_list(&out);
-done:
 	goaccel_strarray_dispose(&out);
 	ga_py_strlist_dispose(&env);
 	Py_DECREF(dir);

@@ -175,28 +175,28 @@ static PyObject *Image_set_cmd(PyObject *obj, PyObject *arg)
 	return argv_setter(obj, arg, goaccel_image_set_cmd);
 }
 
-static PyObject *Image_set_env(PyObject *obj, PyObject *args)
+/* set_env(name, value) and set_label(key, value): value None removes. */
+static PyObject *pair_setter(PyObject *obj, PyObject *args, const char *format,
+	int (*fn)(goaccel_image *, const char *, const char *))
 {
 	ga_py_state *st = ga_py_state_of_type(Py_TYPE(obj));
 	const char *name, *value;
 	PyObject *result;
-	if (st == NULL || !PyArg_ParseTuple(args, "sz:set_env", &name, &value) || image_acquire(obj) < 0)
+	if (st == NULL || !PyArg_ParseTuple(args, format, &name, &value) || image_acquire(obj) < 0)
 		return NULL;
-	result = chain(obj, st, goaccel_image_set_env(IMG(obj), name, value));
+	result = chain(obj, st, fn(IMG(obj), name, value));
 	image_release(obj);
 	return result;
 }
 
+static PyObject *Image_set_env(PyObject *obj, PyObject *args)
+{
+	return pair_setter(obj, args, "sz:set_env", goaccel_image_set_env);
+}
+
 static PyObject *Image_set_label(PyObject *obj, PyObject *args)
 {
-	ga_py_state *st = ga_py_state_of_type(Py_TYPE(obj));
-	const char *key, *value;
-	PyObject *result;
-	if (st == NULL || !PyArg_ParseTuple(args, "sz:set_label", &key, &value) || image_acquire(obj) < 0)
-		return NULL;
-	result = chain(obj, st, goaccel_image_set_label(IMG(obj), key, value));
-	image_release(obj);
-	return result;
+	return pair_setter(obj, args, "sz:set_label", goaccel_image_set_label);
 }
 
 static PyObject *string_setter(PyObject *obj, PyObject *arg, int (*fn)(goaccel_image *, const char *))
