@@ -103,6 +103,55 @@ type ActionOutputInfo struct {
 // record). A hit verifies every output blob and counts in the statistics under kind ("" = the
 // record's own kind).
 func (s *Store) LookupAction(kind string, key Digest) (*Action, error) {
+	return s.LookupActionWith(kind, key, nil)
+}
+
+// LookupOptions are the options of LookupActionWith; nil means an ordinary lookup.
+type LookupOptions struct {
+	// Peek gives the same answer (every output blob is rehashed) but writes nothing: no hit,
+	// miss or corrupt is counted, the record's last-used time stays as it was, and a damaged
+	// record or blob is left in place (only reported as a miss). For dry runs and explanations.
+	Peek bool
+}
+
+// LookupActionWith is LookupAction with options (see LookupOptions).
+func (s *Store) LookupActionWith(kind string, key Digest, opts *LookupOptions) (*Action, error) {
+	var copts C.goaccel_lookup_options
+	if err := call(func() C.int { return C.goaccel_lookup_options_init(&copts, C.GOACCEL_LOOKUP_OPTIONS_VERSION) }); err != nil {
+		return nil, err
+	}
+	if opts != nil && opts.Peek {
+		copts.flags |= C.GOACCEL_LOOKUP_PEEK
+	}
+	return s.findAction(kind, key, func(out **C.goaccel_action, p *C.goaccel_store, ckind *C.char, ckey *C.goaccel_digest) C.int {
+		return C.goaccel_store_action_lookup_ext(out, p, ckind, ckey, &copts)
+	})
+}
+
+// FetchAction looks key up and restores its outputs under destDir (created if missing) in one
+// pass: each blob is verified while it is copied, and a file is renamed into place only once
+// every output matched, so a damaged blob never reaches destDir. ErrNotFound on a miss (absent,
+// dangling or corrupt; nothing new is left in destDir), ErrExists with opts.NoOverwrite when an
+// output exists. A hit counts as LookupAction's does, plus the bytes restored. Free the action.
+func (s *Store) FetchAction(kind string, key Digest, destDir string, opts *RestoreOptions) (*Action, error) {
+	var a cArena
+	defer a.free()
+	cdir := a.str(destDir)
+	if a.err != nil {
+		return nil, a.err
+	}
+	copts, err := opts.toC()
+	if err != nil {
+		return nil, err
+	}
+	return s.findAction(kind, key, func(out **C.goaccel_action, p *C.goaccel_store, ckind *C.char, ckey *C.goaccel_digest) C.int {
+		return C.goaccel_store_action_fetch(out, p, ckind, ckey, cdir, &copts)
+	})
+}
+
+// findAction runs a lookup-like call; the Action it returns holds a reference on the store.
+func (s *Store) findAction(kind string, key Digest,
+	find func(out **C.goaccel_action, p *C.goaccel_store, ckind *C.char, ckey *C.goaccel_digest) C.int) (*Action, error) {
 	var a cArena
 	defer a.free()
 	ckind := a.strOrNil(kind)
@@ -115,13 +164,11 @@ func (s *Store) LookupAction(kind string, key Digest) (*Action, error) {
 	}
 	ckey := cDigest(key)
 	var ptr *C.goaccel_action
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_store_action_lookup(&ptr, p, ckind, &ckey); ret < 0 {
-		err := makeError(ret)
+	if err := call(func() C.int { return find(&ptr, p, ckind, &ckey) }); err != nil {
 		s.unref()
 		return nil, err
 	}
+	runtime.KeepAlive(s)
 	act := &Action{ptr: ptr, store: s} // the store reference taken above is the action's
 	runtime.SetFinalizer(act, (*Action).Free)
 	return act, nil
@@ -157,27 +204,32 @@ func (act *Action) Restore(destDir string, opts *RestoreOptions) error {
 	if err := act.valid(); err != nil {
 		return err
 	}
-	cdir, err := cString(destDir)
+	var a cArena
+	defer a.free()
+	cdir := a.str(destDir)
+	if a.err != nil {
+		return a.err
+	}
+	copts, err := opts.toC()
 	if err != nil {
 		return err
 	}
-	defer C.free(unsafe.Pointer(cdir))
-	var copts C.goaccel_restore_options
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if ret := C.goaccel_restore_options_init(&copts, C.GOACCEL_RESTORE_OPTIONS_VERSION); ret < 0 {
-		return makeError(ret)
-	}
-	if opts != nil {
-		copts.no_overwrite = cBool(opts.NoOverwrite)
-		copts.no_reflink = cBool(opts.NoReflink)
-	}
-	ret := C.goaccel_action_restore(act.ptr, cdir, &copts)
+	err = call(func() C.int { return C.goaccel_action_restore(act.ptr, cdir, &copts) })
 	runtime.KeepAlive(act)
-	if ret < 0 {
-		return makeError(ret)
+	return err
+}
+
+// toC converts the options (nil: defaults).
+func (o *RestoreOptions) toC() (C.goaccel_restore_options, error) {
+	var copts C.goaccel_restore_options
+	if err := call(func() C.int { return C.goaccel_restore_options_init(&copts, C.GOACCEL_RESTORE_OPTIONS_VERSION) }); err != nil {
+		return copts, err
 	}
-	return nil
+	if o != nil {
+		copts.no_overwrite = cBool(o.NoOverwrite)
+		copts.no_reflink = cBool(o.NoReflink)
+	}
+	return copts, nil
 }
 
 // Key returns the action's key.

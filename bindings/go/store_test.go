@@ -172,6 +172,151 @@ func TestStoreActions(t *testing.T) {
 	}
 }
 
+// putApp records an action with two outputs under key and returns its "app" blob's digest.
+func putApp(t *testing.T, s *Store, key Digest) Digest {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "app")
+	if err := os.WriteFile(bin, []byte("\x7fELF fetch me"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := s.PutAction(key, "gobuild", []ActionOutput{{Name: "app", Path: bin}, {Name: "notes.txt", Data: []byte("n")}},
+		&ActionMeta{Duration: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := DigestFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// corruptBlob rewrites a blob in place with other bytes of the same size.
+func corruptBlob(t *testing.T, s *Store, d Digest) {
+	t.Helper()
+	p, err := s.BlobPath(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("\x7fELF fetch mE"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustStats(t *testing.T, s *Store) StoreCounters {
+	t.Helper()
+	st, err := s.Stats("gobuild")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestStoreLookupPeek(t *testing.T) {
+	s := openTestStore(t)
+	key, _ := DigestBytes([]byte("peek key"))
+	peek := &LookupOptions{Peek: true}
+	if _, err := s.LookupActionWith("gobuild", key, peek); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("peek before put: %v", err)
+	}
+	blob := putApp(t, s, key)
+	lastUsed := func(opts *LookupOptions) time.Time {
+		t.Helper()
+		act, err := s.LookupActionWith("", key, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer act.Free()
+		if act.Kind() != "gobuild" || len(act.Outputs()) != 2 {
+			t.Fatalf("peeked action %s %+v", act.Kind(), act.Outputs())
+		}
+		return act.LastUsed()
+	}
+	first := lastUsed(peek)
+	time.Sleep(10 * time.Millisecond)
+	if again := lastUsed(peek); !again.Equal(first) {
+		t.Fatalf("a peek touched last-used: %v then %v", first, again)
+	}
+	if st := mustStats(t, s); st.Hits != 0 || st.Misses != 0 {
+		t.Fatalf("peeks were counted: %+v", st)
+	}
+	if ordinary := lastUsed(nil); !ordinary.Equal(first) || mustStats(t, s).Hits != 1 {
+		t.Fatalf("ordinary lookup: last used %v (want %v), stats %+v", ordinary, first, mustStats(t, s))
+	}
+	if after := lastUsed(peek); !after.After(first) {
+		t.Fatalf("the ordinary lookup did not touch last-used: %v", after)
+	}
+	// A damaged entry: a peek reports a miss and leaves it; an ordinary lookup removes it.
+	corruptBlob(t, s, blob)
+	if _, err := s.LookupActionWith("gobuild", key, peek); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("peek of a corrupt entry: %v", err)
+	}
+	if ok, _ := s.HasBlob(blob); !ok || mustStats(t, s).Corrupt != 0 {
+		t.Fatalf("a peek removed or counted a corrupt blob: %v %+v", ok, mustStats(t, s))
+	}
+	if _, err := s.LookupAction("gobuild", key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("lookup of a corrupt entry: %v", err)
+	}
+	if ok, _ := s.HasBlob(blob); ok || mustStats(t, s).Corrupt != 1 {
+		t.Fatalf("lookup kept or did not count a corrupt blob: %v %+v", ok, mustStats(t, s))
+	}
+}
+
+func TestStoreFetchAction(t *testing.T) {
+	s := openTestStore(t)
+	key, _ := DigestBytes([]byte("fetch key"))
+	dest := filepath.Join(t.TempDir(), "deep", "out")
+	if _, err := s.FetchAction("gobuild", key, dest, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("fetch before put: %v", err)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) || mustStats(t, s).Misses != 1 {
+		t.Fatalf("a missed fetch left %s (%v) or was not counted: %+v", dest, err, mustStats(t, s))
+	}
+	blob := putApp(t, s, key)
+	act, err := s.FetchAction("gobuild", key, dest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.Key() != key || len(act.Outputs()) != 2 {
+		t.Fatalf("fetched action %s %+v", act.Key(), act.Outputs())
+	}
+	act.Free()
+	if b, _ := os.ReadFile(filepath.Join(dest, "app")); string(b) != "\x7fELF fetch me" {
+		t.Fatalf("fetched app %q", b)
+	}
+	if fi, err := os.Stat(filepath.Join(dest, "app")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Fatalf("fetched app mode: %v %v", fi, err)
+	}
+	if st := mustStats(t, s); st.Hits != 1 || st.BytesRestored != 14 || st.TimeSaved != 2*time.Second {
+		t.Fatalf("stats after a fetch %+v", st)
+	}
+	notes := filepath.Join(dest, "notes.txt")
+	if err := os.Chmod(notes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notes, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FetchAction("gobuild", key, dest, &RestoreOptions{NoOverwrite: true}); !errors.Is(err, ErrExists) {
+		t.Fatalf("FetchAction(NoOverwrite) over an existing output: %v", err)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "mine" {
+		t.Fatalf("NoOverwrite replaced notes.txt: %q", b)
+	}
+	// A blob damaged in the store never reaches the destination.
+	corruptBlob(t, s, blob)
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if _, err := s.FetchAction("gobuild", key, fresh, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("fetch of a corrupt entry: %v", err)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) || mustStats(t, s).Corrupt != 1 {
+		t.Fatalf("a corrupt fetch left %s (%v) or was not counted: %+v", fresh, err, mustStats(t, s))
+	}
+}
+
 // An action and a mount keep their store open after Close; the store is freed with the last.
 func TestStoreCloseWithChildren(t *testing.T) {
 	s, err := OpenStore(filepath.Join(t.TempDir(), "store"))

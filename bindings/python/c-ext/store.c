@@ -364,27 +364,57 @@ static PyObject *Store_action_put(PyObject *obj, PyObject *args, PyObject *kwarg
 	return result;
 }
 
+/* A lookup's answer: the Action on a hit, None on a miss (an answer, not an error). */
+static PyObject *action_or_none(ga_py_state *st, ga_py_store *self, int rc, goaccel_action *action)
+{
+	if (rc == GOACCEL_ENOTFOUND)
+		return Py_NewRef(Py_None);
+	if (rc < 0)
+		return ga_py_raise(st, rc);
+	return ga_py_action_wrap(st, self, action);
+}
+
 static PyObject *Store_lookup(PyObject *obj, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = {"key", "kind", NULL};
+	static char *kwlist[] = {"key", "kind", "peek", NULL};
 	ga_py_state *st = store_state(obj);
 	ga_py_store *self = (ga_py_store *)obj;
+	goaccel_lookup_options opts = GOACCEL_LOOKUP_OPTIONS_INIT;
 	goaccel_action *action = NULL;
 	const char *kind = NULL;
 	PyObject *kobj, *result;
 	goaccel_digest key;
-	int rc;
-	if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwargs, "O|z:lookup", kwlist, &kobj, &kind) ||
+	int peek = 0, rc;
+	if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwargs, "O|z$p:lookup", kwlist, &kobj, &kind, &peek) ||
 	    digest_arg(st, kobj, &key) < 0 || ga_py_store_enter(self) < 0)
 		return NULL;
-	GA_PY_NOGIL(rc = goaccel_store_action_lookup(&action, self->store, kind, &key));
-	if (rc == GOACCEL_ENOTFOUND)
-		result = Py_NewRef(Py_None); /* a miss is an answer, not an error */
-	else if (rc < 0)
-		result = ga_py_raise(st, rc);
-	else
-		result = ga_py_action_wrap(st, self, action);
+	opts.flags = peek ? GOACCEL_LOOKUP_PEEK : 0;
+	GA_PY_NOGIL(rc = goaccel_store_action_lookup_ext(&action, self->store, kind, &key, &opts));
+	result = action_or_none(st, self, rc, action);
 	ga_py_store_leave(self);
+	return result;
+}
+
+static PyObject *Store_fetch(PyObject *obj, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = {"key", "dest", "kind", "no_overwrite", "no_reflink", NULL};
+	ga_py_state *st = store_state(obj);
+	ga_py_store *self = (ga_py_store *)obj;
+	goaccel_restore_options opts = GOACCEL_RESTORE_OPTIONS_INIT;
+	goaccel_action *action = NULL;
+	const char *kind = NULL;
+	PyObject *kobj, *dest = NULL, *result = NULL;
+	goaccel_digest key;
+	int rc;
+	if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwargs, "OO&|z$pp:fetch", kwlist, &kobj,
+		    ga_py_path_converter, &dest, &kind, &opts.no_overwrite, &opts.no_reflink))
+		return NULL;
+	if (digest_arg(st, kobj, &key) == 0 && ga_py_store_enter(self) == 0) {
+		GA_PY_NOGIL(rc = goaccel_store_action_fetch(&action, self->store, kind, &key, PyBytes_AS_STRING(dest), &opts));
+		result = action_or_none(st, self, rc, action);
+		ga_py_store_leave(self);
+	}
+	Py_DECREF(dest);
 	return result;
 }
 
@@ -851,7 +881,15 @@ static PyMethodDef Store_methods[] = {
 		"_action_put($self, /, key, kind, outputs, *, duration_ns=0, info=None, created_ns=0)\n--\n\n"
 		"Records outputs [(name, path | None, mode (-1 = the file's), data | None)] under key."},
 	{"lookup", FN(Store_lookup), KW,
-		"lookup($self, /, key, kind=None)\n--\n\nLooks a step key up: an Action on a hit, None on a miss."},
+		"lookup($self, /, key, kind=None, *, peek=False)\n--\n\n"
+		"Looks a step key up: an Action on a hit, None on a miss. peek=True counts nothing,\n"
+		"leaves the record's last-used time as it was and removes nothing (a damaged entry is\n"
+		"only reported as a miss): for dry runs and explanations."},
+	{"fetch", FN(Store_fetch), KW,
+		"fetch($self, /, key, dest, kind=None, *, no_overwrite=False, no_reflink=False)\n--\n\n"
+		"Looks key up and restores its outputs under dest in one pass (each blob verified while\n"
+		"it is copied; nothing new is left in dest on a miss): the Action on a hit, None on a\n"
+		"miss (absent, dangling or corrupt)."},
 	{"action_remove", Store_action_remove, METH_O, "action_remove(key) -> None\n\nRemoves a record."},
 	{"ref_set", Store_ref_set, METH_VARARGS, "ref_set(name, digest) -> None"},
 	{"ref_get", Store_ref_get, METH_O, "ref_get(name) -> Digest | None"},

@@ -103,6 +103,76 @@ def test_actions_refs_and_stats(store: goaccel.Store, tmp_path: Path) -> None:
     assert store.stats().hits == 0
 
 
+def _put_app(store: goaccel.Store, tmp_path: Path, key: goaccel.Digest) -> goaccel.Digest:
+    """Records an action with two outputs under key; returns the digest of its "app" blob."""
+    binary = write(tmp_path, "src/app", b"\x7fELF fetch me", mode=0o755)
+    store.action_put(key, "gobuild", [("app", binary), goaccel.ActionOutput("notes.txt", data=b"n")],
+                     duration=2.0)
+    return goaccel.digest_file(binary)
+
+
+def _corrupt(store: goaccel.Store, blob: goaccel.Digest) -> None:
+    p = store.blob_path(blob)
+    p.chmod(0o644)
+    p.write_bytes(b"\x7fELF fetch mE")  # same size, other content
+
+
+def test_lookup_peek_counts_and_touches_nothing(store: goaccel.Store, tmp_path: Path) -> None:
+    key = goaccel.digest_bytes(b"peek key")
+    assert store.lookup(key, "gobuild", peek=True) is None
+    assert store.stats("gobuild").misses == 0  # a peeked miss is not counted
+    blob = _put_app(store, tmp_path, key)
+    with store.lookup(key, peek=True) as action:  # type: ignore[union-attr]
+        assert action.kind == "gobuild" and len(action.outputs) == 2
+        last_used = action.last_used_ns
+    time.sleep(0.01)
+    with store.lookup(key, peek=True) as again:  # type: ignore[union-attr]
+        assert again.last_used_ns == last_used  # peek left last-used as it was
+    assert (store.stats("gobuild").hits, store.stats("gobuild").misses) == (0, 0)
+    with store.lookup(key) as counted:  # type: ignore[union-attr]
+        assert counted.last_used_ns == last_used
+    assert store.stats("gobuild").hits == 1
+    with store.lookup(key, peek=True) as after:  # type: ignore[union-attr]
+        assert after.last_used_ns > last_used  # the ordinary lookup touched it
+
+    # A damaged entry: peek answers a miss and leaves it; an ordinary lookup then removes it.
+    _corrupt(store, blob)
+    assert store.lookup(key, peek=True) is None
+    assert store.blob_exists(blob) and store.stats("gobuild").corrupt == 0
+    assert store.lookup(key) is None
+    assert not store.blob_exists(blob) and store.stats("gobuild").corrupt == 1
+
+
+def test_fetch_restores_on_a_hit_and_leaves_nothing_on_a_miss(store: goaccel.Store, tmp_path: Path) -> None:
+    key = goaccel.digest_bytes(b"fetch key")
+    dest = tmp_path / "deep" / "out"
+    assert store.fetch(key, dest, "gobuild") is None
+    assert not dest.exists() and store.stats("gobuild").misses == 1
+    blob = _put_app(store, tmp_path, key)
+
+    action = store.fetch(key, dest, "gobuild")
+    assert action is not None
+    with action:
+        assert action.key == key and {o[0] for o in action.outputs} == {"app", "notes.txt"}
+    assert (dest / "app").read_bytes() == b"\x7fELF fetch me"
+    assert (dest / "app").stat().st_mode & 0o777 == 0o755 and (dest / "notes.txt").read_bytes() == b"n"
+    stats = store.stats("gobuild")
+    assert stats.hits == 1 and stats.bytes_restored == 14 and stats.time_saved == pytest.approx(2.0)
+
+    (dest / "notes.txt").chmod(0o644)
+    (dest / "notes.txt").write_bytes(b"mine")
+    with pytest.raises(goaccel.Exists):  # no_overwrite: an output exists, nothing restored
+        store.fetch(key, dest, no_overwrite=True)
+    assert (dest / "notes.txt").read_bytes() == b"mine"
+
+    # A blob damaged in the store never reaches dest: a miss, the record removed, dest untouched.
+    _corrupt(store, blob)
+    fresh = tmp_path / "fresh"
+    assert store.fetch(key, fresh, "gobuild") is None
+    assert not fresh.exists()
+    assert store.stats("gobuild").corrupt == 1 and store.lookup(key, peek=True) is None
+
+
 def test_mount_is_a_context_manager_yielding_a_path(store: goaccel.Store) -> None:
     with store.mount("gobuild", sharing=goaccel.Sharing.SHARED) as path:
         assert isinstance(path, Path) and path.is_dir()
