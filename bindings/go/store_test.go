@@ -303,8 +303,8 @@ func TestStoreFetchAction(t *testing.T) {
 	if _, err := s.FetchAction("gobuild", key, dest, &RestoreOptions{NoOverwrite: true}); !errors.Is(err, ErrExists) {
 		t.Fatalf("FetchAction(NoOverwrite) over an existing output: %v", err)
 	}
-	if b, _ := os.ReadFile(notes); string(b) != "mine" {
-		t.Fatalf("NoOverwrite replaced notes.txt: %q", b)
+	if b, _ := os.ReadFile(notes); string(b) != "mine" || mustStats(t, s).Hits != 1 {
+		t.Fatalf("NoOverwrite replaced notes.txt (%q) or was counted: %+v", b, mustStats(t, s))
 	}
 	// A blob damaged in the store never reaches the destination.
 	corruptBlob(t, s, blob)

@@ -164,6 +164,7 @@ def test_fetch_restores_on_a_hit_and_leaves_nothing_on_a_miss(store: goaccel.Sto
     with pytest.raises(goaccel.Exists):  # no_overwrite: an output exists, nothing restored
         store.fetch(key, dest, no_overwrite=True)
     assert (dest / "notes.txt").read_bytes() == b"mine"
+    assert store.stats("gobuild").hits == 1  # and not counted
 
     # A blob damaged in the store never reaches dest: a miss, the record removed, dest untouched.
     _corrupt(store, blob)
