@@ -72,7 +72,19 @@ def calls(tmp_path: Path) -> list[Callable[[], object]]:
         def mount() -> None:
             with store.mount("m"):
                 pass
-        fns += [lambda: store.blob_get(blob), missing_blob, lambda: store.blob_exists(blob), mount]
+        key = goaccel.digest_bytes(b"leak key")
+        store.action_put(key, "leak", [goaccel.ActionOutput("out", data=b"leak")])
+
+        def peek() -> None:
+            action = store.lookup(key, peek=True)
+            assert action is not None
+            action.close()
+
+        def fetch() -> None:
+            with store.fetch(key, tmp_path / "fetched") as action:  # type: ignore[union-attr]
+                assert action.outputs
+        fns += [lambda: store.blob_get(blob), missing_blob, lambda: store.blob_exists(blob), mount,
+                peek, lambda: store.lookup(absent, peek=True), fetch, lambda: store.fetch(absent, tmp_path / "no")]
     return fns
 
 
