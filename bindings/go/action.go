@@ -174,6 +174,87 @@ func (s *Store) findAction(kind string, key Digest,
 	return act, nil
 }
 
+// ActionSort is the order of ListActions.
+type ActionSort int
+
+// The orders.
+const (
+	SortByKey      ActionSort = C.GOACCEL_ACTION_SORT_KEY       // bytewise by key
+	SortByLastUsed ActionSort = C.GOACCEL_ACTION_SORT_LAST_USED // least recently used first (prune's order), then key
+)
+
+// ListActionsOptions are the options of ListActions; nil lists every record by key.
+type ListActionsOptions struct {
+	Kind string     // only records of this step kind ("": all)
+	Glob string     // fnmatch(3) glob on "<kind>/<key hex>" ("": all)
+	Sort ActionSort // SortByKey (default) or SortByLastUsed
+}
+
+// ActionEntry is one listed action record.
+type ActionEntry struct {
+	Key         Digest
+	Kind        string
+	Created     time.Time
+	LastUsed    time.Time // its last hit, or its creation if it never had one
+	Duration    time.Duration
+	Info        string
+	Outputs     []ActionOutputInfo // in name order
+	TotalSize   uint64             // the sum of the outputs' sizes
+	RecordBytes uint64             // the record file's own size
+}
+
+// ActionList is what ListActions found. Skipped counts records that could not be read.
+type ActionList struct {
+	Entries []ActionEntry
+	Skipped int
+}
+
+// ListActions lists the store's action records: a cheap snapshot read from the records alone
+// (blobs are neither read nor checked, so a listed record may still miss; Verify checks).
+// Nothing is counted and no last-used time changes. ErrInvalid for a malformed kind.
+func (s *Store) ListActions(opts *ListActionsOptions) (ActionList, error) {
+	var a cArena
+	defer a.free()
+	var copts C.goaccel_action_list_options
+	if err := call(func() C.int {
+		return C.goaccel_action_list_options_init(&copts, C.GOACCEL_ACTION_LIST_OPTIONS_VERSION)
+	}); err != nil {
+		return ActionList{}, err
+	}
+	if opts != nil {
+		copts.kind, copts.glob = a.strOrNil(opts.Kind), a.strOrNil(opts.Glob)
+		copts.sort = C.goaccel_action_sort(opts.Sort)
+	}
+	if a.err != nil {
+		return ActionList{}, a.err
+	}
+	var list *C.goaccel_action_list
+	if err := s.call(func(p *C.goaccel_store) C.int { return C.goaccel_store_action_list_get(&list, p, &copts) }); err != nil {
+		return ActionList{}, err
+	}
+	defer C.goaccel_action_list_free(list)
+	n := C.goaccel_action_list_count(list)
+	out := ActionList{Entries: make([]ActionEntry, 0, int(n)), Skipped: int(C.goaccel_action_list_skipped(list))}
+	for i := C.size_t(0); i < n; i++ {
+		e := C.goaccel_action_list_byindex(list, i)
+		entry := ActionEntry{Key: goDigest(&e.key), Kind: goString(e.kind), Created: time.Unix(0, int64(e.created_ns)),
+			LastUsed: time.Unix(0, int64(e.last_used_ns)), Duration: time.Duration(e.duration_ns), Info: goString(e.info),
+			TotalSize: uint64(e.total_size), RecordBytes: uint64(e.record_bytes)}
+		if e.output_count > 0 {
+			for _, o := range unsafe.Slice(e.outputs, int(e.output_count)) {
+				entry.Outputs = append(entry.Outputs, goOutputInfo(&o))
+			}
+		}
+		out.Entries = append(out.Entries, entry)
+	}
+	return out, nil
+}
+
+// goOutputInfo copies an output's description.
+func goOutputInfo(o *C.goaccel_action_output_info) ActionOutputInfo {
+	return ActionOutputInfo{Name: goString(o.name), Mode: os.FileMode(o.mode), Size: uint64(o.size), Digest: goDigest(&o.digest)}
+}
+
 // Free releases the action (closing its blobs) and its hold on the store. Safe twice.
 func (act *Action) Free() {
 	if act == nil || act.ptr == nil {
@@ -259,9 +340,7 @@ func (act *Action) Outputs() []ActionOutputInfo {
 	n := C.goaccel_action_output_count(act.ptr)
 	out := make([]ActionOutputInfo, 0, int(n))
 	for i := C.size_t(0); i < n; i++ {
-		o := C.goaccel_action_output_byindex(act.ptr, i)
-		out = append(out, ActionOutputInfo{Name: goString(o.name), Mode: os.FileMode(o.mode),
-			Size: uint64(o.size), Digest: goDigest(&o.digest)})
+		out = append(out, goOutputInfo(C.goaccel_action_output_byindex(act.ptr, i)))
 	}
 	return out
 }

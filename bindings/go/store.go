@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"sort"
 	"sync"
 	"time"
 	"unsafe"
@@ -265,6 +266,41 @@ func (s *Store) RemoveRef(name string) error {
 	}
 	defer C.free(unsafe.Pointer(cname))
 	return s.call(func(p *C.goaccel_store) C.int { return C.goaccel_store_ref_remove(p, cname) })
+}
+
+// RefEntry is one named ref as listed by Refs.
+type RefEntry struct {
+	Name     string
+	Blob     Digest
+	LastUsed time.Time // when it was last set or read
+}
+
+// Refs lists every readable named ref, sorted by name, touching nothing.
+func (s *Store) Refs() ([]RefEntry, error) {
+	var refs C.gobind_refs
+	ret := C.int(0)
+	err := s.call(func(p *C.goaccel_store) C.int {
+		ret = C.gobind_refs_get(&refs, p)
+		if ret == C.GOACCEL_EUSER {
+			return 0 // reported below: only a failed copy stops the walk
+		}
+		return ret
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ret == C.GOACCEL_EUSER {
+		return nil, errorf(ErrGeneric, "goaccel: out of memory listing refs")
+	}
+	defer C.gobind_refs_free(&refs)
+	out := make([]RefEntry, 0, int(refs.count))
+	if refs.count > 0 {
+		for _, r := range unsafe.Slice(refs.items, int(refs.count)) {
+			out = append(out, RefEntry{Name: goString(r.name), Blob: goDigest(&r.blob), LastUsed: time.Unix(0, int64(r.last_used_ns))})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // ---- statistics ----

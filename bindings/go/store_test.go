@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -314,6 +316,85 @@ func TestStoreFetchAction(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); !os.IsNotExist(err) || mustStats(t, s).Corrupt != 1 {
 		t.Fatalf("a corrupt fetch left %s (%v) or was not counted: %+v", fresh, err, mustStats(t, s))
+	}
+}
+
+func TestStoreListActionsAndRefs(t *testing.T) {
+	s := openTestStore(t)
+	if l, err := s.ListActions(nil); err != nil || len(l.Entries) != 0 || l.Skipped != 0 {
+		t.Fatalf("empty store: %+v, %v", l, err)
+	}
+	var keys []Digest
+	for i := 0; i < 3; i++ {
+		k, _ := DigestBytes([]byte(fmt.Sprintf("list %d", i)))
+		keys = append(keys, k)
+	}
+	putApp(t, s, keys[0])
+	if err := s.PutAction(keys[1], "gomod", []ActionOutput{{Name: "deps.json", Data: []byte("{}")}}, &ActionMeta{Info: "i"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAction(keys[2], "gobuild", []ActionOutput{{Name: "x", Data: []byte("xyz")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	act, err := s.LookupAction("", keys[0]) // keys[0] becomes the most recently used
+	if err != nil {
+		t.Fatal(err)
+	}
+	act.Free()
+	before, _ := s.Stats("")
+
+	l, err := s.ListActions(nil)
+	if err != nil || len(l.Entries) != 3 {
+		t.Fatalf("ListActions: %+v, %v", l, err)
+	}
+	sorted := append([]Digest{}, keys...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].String() < sorted[j].String() })
+	for i, e := range l.Entries {
+		if e.Key != sorted[i] {
+			t.Fatalf("entry %d is %s, want %s (by key)", i, e.Key, sorted[i])
+		}
+		if e.Key == keys[0] {
+			if e.Kind != "gobuild" || e.Duration != 2*time.Second || e.TotalSize != 14 || e.RecordBytes == 0 ||
+				len(e.Outputs) != 2 || e.Outputs[0].Name != "app" || e.Outputs[0].Mode.Perm() != 0o755 ||
+				e.Outputs[1].Size != 1 || !e.LastUsed.After(e.Created) {
+				t.Fatalf("entry of keys[0]: %+v", e)
+			}
+		}
+	}
+	if l, err := s.ListActions(&ListActionsOptions{Kind: "gobuild"}); err != nil || len(l.Entries) != 2 {
+		t.Fatalf("Kind filter: %+v, %v", l, err)
+	}
+	glob := "gomod/" + keys[1].String()[:8] + "*"
+	if l, err := s.ListActions(&ListActionsOptions{Glob: glob}); err != nil || len(l.Entries) != 1 ||
+		l.Entries[0].Key != keys[1] || l.Entries[0].Info != "i" {
+		t.Fatalf("Glob %s: %+v, %v", glob, l, err)
+	}
+	if l, err := s.ListActions(&ListActionsOptions{Sort: SortByLastUsed}); err != nil || l.Entries[2].Key != keys[0] {
+		t.Fatalf("SortByLastUsed: %+v, %v", l, err)
+	}
+	if _, err := s.ListActions(&ListActionsOptions{Kind: "bad kind!"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad kind: %v", err)
+	}
+	if after, _ := s.Stats(""); after != before {
+		t.Fatalf("listing counted: %+v then %+v", before, after)
+	}
+
+	if refs, err := s.Refs(); err != nil || len(refs) != 0 {
+		t.Fatalf("Refs of a store without any: %+v, %v", refs, err)
+	}
+	a, _ := s.PutBytes([]byte("state a"))
+	b, _ := s.PutBytes([]byte("state b"))
+	if err := s.SetRef("target:b", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRef("target:a", a); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := s.Refs()
+	if err != nil || len(refs) != 2 || refs[0].Name != "target:a" || refs[0].Blob != a || refs[1].Blob != b ||
+		refs[1].LastUsed.IsZero() {
+		t.Fatalf("Refs: %+v, %v", refs, err)
 	}
 }
 

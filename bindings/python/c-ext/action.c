@@ -120,6 +120,12 @@ static PyObject *Action_get_kind(PyObject *obj, void *closure)
 	return a ? PyUnicode_FromString(goaccel_action_kind(a)) : NULL;
 }
 
+PyObject *ga_py_output_info_tuple(ga_py_state *st, const goaccel_action_output_info *o)
+{
+	return Py_BuildValue("(NIKN)", ga_py_fsdecode(o->name), o->mode, (unsigned long long)o->size,
+		ga_py_digest_new(st, &o->digest));
+}
+
 static PyObject *Action_get_outputs(PyObject *obj, void *closure)
 {
 	ga_py_state *st = ga_py_state_of_type(Py_TYPE(obj));
@@ -133,8 +139,7 @@ static PyObject *Action_get_outputs(PyObject *obj, void *closure)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		const goaccel_action_output_info *o = goaccel_action_output_byindex(a, i);
-		PyObject *t = Py_BuildValue("(NIKN)", ga_py_fsdecode(o->name), o->mode, (unsigned long long)o->size,
-			ga_py_digest_new(st, &o->digest));
+		PyObject *t = ga_py_output_info_tuple(st, o);
 		if (t == NULL) {
 			Py_DECREF(list);
 			return NULL;

@@ -223,6 +223,8 @@ int ga_py_action_init(PyObject *module, ga_py_state *st);
 /* A new Mount / Action object owning m / a and holding a use of store. Frees them on failure. */
 PyObject *ga_py_mount_wrap(ga_py_state *st, ga_py_store *store, goaccel_mount *m);
 PyObject *ga_py_action_wrap(ga_py_state *st, ga_py_store *store, goaccel_action *a);
+/* An action output as (name, mode, size, digest). */
+PyObject *ga_py_output_info_tuple(ga_py_state *st, const goaccel_action_output_info *o);
 int ga_py_extract_init(PyObject *module, ga_py_state *st);
 int ga_py_image_init(PyObject *module, ga_py_state *st);
 int ga_py_build_init(PyObject *module, ga_py_state *st);

@@ -433,6 +433,60 @@ static PyObject *Store_action_remove(PyObject *obj, PyObject *arg)
 	Py_RETURN_NONE;
 }
 
+/* (key, kind, created_ns, last_used_ns, duration_ns, info | None, [outputs], total_size, record_bytes) */
+static PyObject *action_entry_tuple(ga_py_state *st, const goaccel_action_entry *e)
+{
+	PyObject *outputs = PyList_New((Py_ssize_t)e->output_count);
+	size_t i;
+	if (outputs == NULL)
+		return NULL;
+	for (i = 0; i < e->output_count; i++) {
+		PyObject *t = ga_py_output_info_tuple(st, &e->outputs[i]);
+		if (t == NULL) {
+			Py_DECREF(outputs);
+			return NULL;
+		}
+		PyList_SET_ITEM(outputs, (Py_ssize_t)i, t);
+	}
+	return Py_BuildValue("(NsLLLNNKK)", ga_py_digest_new(st, &e->key), e->kind, (long long)e->created_ns,
+		(long long)e->last_used_ns, (long long)e->duration_ns, ga_py_str_or_none(e->info), outputs,
+		(unsigned long long)e->total_size, (unsigned long long)e->record_bytes);
+}
+
+static PyObject *Store_actions(PyObject *obj, PyObject *args, PyObject *kwargs)
+{
+	static char *kwlist[] = {"kind", "glob", "by_last_used", NULL};
+	ga_py_state *st = store_state(obj);
+	ga_py_store *self = (ga_py_store *)obj;
+	goaccel_action_list_options opts = GOACCEL_ACTION_LIST_OPTIONS_INIT;
+	goaccel_action_list *list = NULL;
+	PyObject *entries = NULL, *result = NULL;
+	int by_last_used = 0, rc;
+	size_t i, n;
+	if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kwargs, "|z$zp:_actions", kwlist, &opts.kind, &opts.glob,
+		    &by_last_used) || ga_py_store_enter(self) < 0)
+		return NULL;
+	opts.sort = by_last_used ? GOACCEL_ACTION_SORT_LAST_USED : GOACCEL_ACTION_SORT_KEY;
+	GA_PY_NOGIL(rc = goaccel_store_action_list_get(&list, self->store, &opts));
+	ga_py_store_leave(self);
+	if (rc < 0)
+		return ga_py_raise(st, rc);
+	n = goaccel_action_list_count(list);
+	if ((entries = PyList_New((Py_ssize_t)n)) == NULL)
+		goto done;
+	for (i = 0; i < n; i++) {
+		PyObject *t = action_entry_tuple(st, goaccel_action_list_byindex(list, i));
+		if (t == NULL)
+			goto done;
+		PyList_SET_ITEM(entries, (Py_ssize_t)i, t);
+	}
+	result = Py_BuildValue("(On)", entries, (Py_ssize_t)goaccel_action_list_skipped(list));
+done:
+	Py_XDECREF(entries);
+	goaccel_action_list_free(list);
+	return result;
+}
+
 /* ---- refs -------------------------------------------------------------------------------- */
 
 static PyObject *Store_ref_set(PyObject *obj, PyObject *args)
@@ -484,6 +538,66 @@ static PyObject *Store_ref_remove(PyObject *obj, PyObject *arg)
 	if (rc < 0)
 		return ga_py_raise(st, rc);
 	Py_RETURN_NONE;
+}
+
+/* Refs collected by goaccel_store_ref_foreach() while the GIL is released. */
+typedef struct {
+	goaccel_ref_entry *items; /* names are PyMem_RawMalloc'ed copies */
+	size_t count, cap;
+} ref_list;
+
+static int collect_ref(const goaccel_ref_entry *ref, void *payload)
+{
+	ref_list *l = payload;
+	size_t len = strlen(ref->name) + 1;
+	char *name;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		goaccel_ref_entry *items = PyMem_RawRealloc(l->items, cap * sizeof(*items));
+		if (items == NULL)
+			return -1;
+		l->items = items;
+		l->cap = cap;
+	}
+	if ((name = PyMem_RawMalloc(len)) == NULL)
+		return -1;
+	memcpy(name, ref->name, len);
+	l->items[l->count] = *ref;
+	l->items[l->count++].name = name;
+	return 0;
+}
+
+static PyObject *Store_refs(PyObject *obj, PyObject *unused)
+{
+	ga_py_state *st = store_state(obj);
+	ga_py_store *self = (ga_py_store *)obj;
+	ref_list l = {0};
+	PyObject *result = NULL;
+	size_t i;
+	int rc;
+	if (st == NULL || ga_py_store_enter(self) < 0)
+		return NULL;
+	GA_PY_NOGIL(rc = goaccel_store_ref_foreach(self->store, collect_ref, &l));
+	ga_py_store_leave(self);
+	if (rc == GOACCEL_EUSER) /* only collect_ref stops it: out of memory */
+		PyErr_NoMemory();
+	else if (rc < 0)
+		ga_py_raise(st, rc);
+	else if ((result = PyList_New((Py_ssize_t)l.count)) != NULL) {
+		for (i = 0; i < l.count; i++) {
+			PyObject *t = Py_BuildValue("(sNL)", l.items[i].name, ga_py_digest_new(st, &l.items[i].blob),
+				(long long)l.items[i].last_used_ns);
+			if (t == NULL) {
+				Py_CLEAR(result);
+				break;
+			}
+			PyList_SET_ITEM(result, (Py_ssize_t)i, t);
+		}
+	}
+	for (i = 0; i < l.count; i++)
+		PyMem_RawFree((void *)l.items[i].name);
+	PyMem_RawFree(l.items);
+	return result;
 }
 
 /* ---- statistics -------------------------------------------------------------------------- */
@@ -890,6 +1004,11 @@ static PyMethodDef Store_methods[] = {
 		"Looks key up and restores its outputs under dest in one pass (each blob verified while\n"
 		"it is copied; nothing new is left in dest on a miss): the Action on a hit, None on a\n"
 		"miss (absent, dangling or corrupt)."},
+	{"_actions", FN(Store_actions), KW,
+		"_actions($self, /, kind=None, *, glob=None, by_last_used=False)\n--\n\n"
+		"The action records ([entry tuples], skipped), from the records alone (nothing counted)."},
+	{"_refs", Store_refs, METH_NOARGS,
+		"_refs($self, /)\n--\n\nEvery readable ref as (name, blob, last_used_ns), in no particular order."},
 	{"action_remove", Store_action_remove, METH_O, "action_remove(key) -> None\n\nRemoves a record."},
 	{"ref_set", Store_ref_set, METH_VARARGS, "ref_set(name, digest) -> None"},
 	{"ref_get", Store_ref_get, METH_O, "ref_get(name) -> Digest | None"},

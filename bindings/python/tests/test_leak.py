@@ -85,6 +85,9 @@ def calls(tmp_path: Path) -> list[Callable[[], object]]:
                 assert action.outputs
         fns += [lambda: store.blob_get(blob), missing_blob, lambda: store.blob_exists(blob), mount,
                 peek, lambda: store.lookup(absent, peek=True), fetch, lambda: store.fetch(absent, tmp_path / "no")]
+        store.ref_set("leak", blob)
+        fns += [lambda: store.actions(), lambda: store.actions("leak", glob="*", by_last_used=True),
+                lambda: store.refs()]
     return fns
 
 

@@ -174,6 +174,41 @@ def test_fetch_restores_on_a_hit_and_leaves_nothing_on_a_miss(store: goaccel.Sto
     assert store.stats("gobuild").corrupt == 1 and store.lookup(key, peek=True) is None
 
 
+def test_actions_and_refs_are_listed_without_touching_anything(store: goaccel.Store,
+                                                                tmp_path: Path) -> None:
+    assert store.actions() == [] and store.actions().skipped == 0 and store.refs() == []
+    keys = [goaccel.digest_bytes(b"list %d" % i) for i in range(3)]
+    _put_app(store, tmp_path, keys[0])
+    store.action_put(keys[1], "gomod", [goaccel.ActionOutput("deps.json", data=b"{}")], info="i")
+    store.action_put(keys[2], "gobuild", [goaccel.ActionOutput("x", data=b"xyz")])
+    time.sleep(0.01)
+    with store.lookup(keys[0]):  # type: ignore[union-attr]  # keys[0] is now the most recently used
+        pass
+    before = store.stats()
+
+    listed = store.actions()
+    assert [e.key for e in listed] == sorted(keys, key=lambda k: k.hex())
+    first = next(e for e in listed if e.key == keys[0])
+    assert first.kind == "gobuild" and first.duration_ns == 2_000_000_000 and first.info is None
+    assert [(o[0], o[1] & 0o777, o[2]) for o in first.outputs] == [("app", 0o755, 13), ("notes.txt", 0o644, 1)]
+    assert first.total_size == 14 and first.record_bytes > 0 and first.last_used_ns > first.created_ns
+    assert first.outputs[0][3] == goaccel.digest_bytes(b"\x7fELF fetch me")
+    assert {e.key for e in store.actions("gobuild")} == {keys[0], keys[2]}
+    [mod] = store.actions(glob=f"gomod/{keys[1].hex()[:8]}*")
+    assert mod.key == keys[1] and mod.info == "i" and mod.total_size == 2
+    assert store.actions(by_last_used=True)[-1].key == keys[0]  # prune's order: LRU first
+    with pytest.raises(goaccel.InvalidInput):
+        store.actions("bad kind!")
+    assert store.stats() == before  # nothing counted
+
+    a, b = store.blob_put(b"state a"), store.blob_put(b"state b")
+    store.ref_set("target:b", b)
+    store.ref_set("target:a", a)
+    refs = store.refs()
+    assert [(r.name, r.blob) for r in refs] == [("target:a", a), ("target:b", b)]
+    assert all(r.last_used_ns > 0 for r in refs)
+
+
 def test_mount_is_a_context_manager_yielding_a_path(store: goaccel.Store) -> None:
     with store.mount("gobuild", sharing=goaccel.Sharing.SHARED) as path:
         assert isinstance(path, Path) and path.is_dir()

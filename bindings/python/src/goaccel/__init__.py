@@ -37,9 +37,9 @@ if "key" in LAYERS:
     from ._key import Key, KeyChange, KeyChangeKind
 if "store" in LAYERS:
     from ._goaccel import Action, Mount
-    from ._store import (ActionOutput, Counters, EntryKind, MountInfo, PruneEvent, PruneResult,
-                         Sharing, Store, TransferResult, Usage, VerifyEvent, VerifyProblem,
-                         VerifyResult, default_store_root)
+    from ._store import (ActionEntry, ActionList, ActionOutput, Counters, EntryKind, MountInfo,
+                         PruneEvent, PruneResult, RefEntry, Sharing, Store, TransferResult, Usage,
+                         VerifyEvent, VerifyProblem, VerifyResult, default_store_root)
 if "extract" in LAYERS:
     from ._image import ExtractItem, Mtime, extract
 if "image" in LAYERS:
@@ -52,8 +52,8 @@ _LAYER_OF = {
     "hash": ["Change", "EntryType", "HashStats", "Manifest", "ManifestChange", "ManifestDiff",
              "ManifestEntry", "hash_paths", "hash_tree"],
     "key": ["Key", "KeyChange", "KeyChangeKind"],
-    "store": ["Action", "Mount", "ActionOutput", "Counters", "EntryKind", "MountInfo", "PruneEvent",
-              "PruneResult", "Sharing", "Store", "TransferResult", "Usage", "VerifyEvent",
+    "store": ["Action", "Mount", "ActionEntry", "ActionList", "ActionOutput", "RefEntry", "Counters",
+              "EntryKind", "MountInfo", "PruneEvent", "PruneResult", "Sharing", "Store", "TransferResult", "Usage", "VerifyEvent",
               "VerifyProblem", "VerifyResult", "default_store_root"],
     "extract": ["ExtractItem", "Mtime", "extract"],
     "image": ["Image", "LayerInfo", "write_layer_tar"],
@@ -87,7 +87,7 @@ __all__ = [
     # keys and modules
     "Key", "KeyChange", "KeyChangeKind", "gomod", "h1", "gosum_verify",
     # store
-    "Store", "Mount", "Action", "ActionOutput", "Sharing", "Counters", "Usage", "EntryKind",
+    "Store", "Mount", "Action", "ActionEntry", "ActionList", "ActionOutput", "RefEntry", "Sharing", "Counters", "Usage", "EntryKind",
     "PruneEvent", "PruneResult", "VerifyEvent", "VerifyProblem", "VerifyResult",
     "TransferResult", "MountInfo", "default_store_root",
     # extract, image, build

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, TypeVar, Union
 
 from . import _goaccel
+from ._goaccel import Digest
 from ._types import DigestLike, StrPath, seconds_to_ns
 
 
@@ -172,6 +173,37 @@ class ActionOutput:
     mode: Optional[int] = None
 
 
+@dataclass(frozen=True)
+class ActionEntry:
+    """One action record as listed by Store.actions(): read from the record alone (its blobs
+    are not checked, so a listed record may still miss; Store.verify() checks)."""
+
+    key: Digest
+    kind: str
+    created_ns: int
+    last_used_ns: int  # its last hit, or its creation if it never had one
+    duration_ns: int
+    info: Optional[str]
+    outputs: list[tuple[str, int, int, Digest]]  # (name, mode, size, digest) in name order
+    total_size: int
+    record_bytes: int
+
+
+class ActionList(list[ActionEntry]):
+    """The records Store.actions() found; skipped counts those that could not be read."""
+
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class RefEntry:
+    """One named ref as listed by Store.refs()."""
+
+    name: str
+    blob: Digest
+    last_used_ns: int
+
+
 T = TypeVar("T")
 
 
@@ -208,6 +240,22 @@ class Store(_goaccel.Store):
                 raise ValueError(f"output {o.name!r}: give exactly one of path and data")
             raw.append((o.name, o.path, -1 if o.mode is None else o.mode, o.data))
         self._action_put(key, kind, raw, duration_ns=seconds_to_ns(duration), info=info)
+
+    def actions(self, kind: str | None = None, *, glob: str | None = None,
+                by_last_used: bool = False) -> ActionList:
+        """The store's action records (of one step kind, and/or whose "<kind>/<key hex>" matches
+        the fnmatch glob), by key or least recently used first (prune's order). A cheap
+        snapshot: nothing is counted, no last-used time changes, blobs are not read."""
+        raw, skipped = self._actions(kind, glob=glob, by_last_used=by_last_used)
+        result = ActionList(ActionEntry(*t) for t in raw)
+        result.skipped = skipped
+        return result
+
+    # -- refs ----------------------------------------------------------------------------
+
+    def refs(self) -> list[RefEntry]:
+        """Every readable named ref, sorted by name; nothing is touched."""
+        return sorted((RefEntry(*t) for t in self._refs()), key=lambda r: r.name)
 
     # -- statistics ----------------------------------------------------------------------
 
@@ -291,7 +339,7 @@ def default_store_root() -> Path:
 
 
 __all__ = [
-    "ActionOutput", "Counters", "EntryKind", "MountInfo", "PruneEvent", "PruneResult", "Sharing",
-    "Store", "TransferResult", "Usage", "VerifyEvent", "VerifyProblem", "VerifyResult",
-    "default_store_root",
+    "ActionEntry", "ActionList", "ActionOutput", "Counters", "EntryKind", "MountInfo", "PruneEvent", "PruneResult", "Sharing",
+    "RefEntry", "Store", "TransferResult", "Usage", "VerifyEvent", "VerifyProblem",
+    "VerifyResult", "default_store_root",
 ]
