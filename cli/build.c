@@ -40,6 +40,15 @@ static void build_usage(FILE *f, int dry_run)
 	        "      --buildvcs       pass -buildvcs=true (default false)\n"
 	        "      --env K=V        extra environment for go, part of the key (repeatable)\n"
 	        "      --target NAME    the name under which this build is remembered for explanations\n"
+	        "image configuration (with --image; like the final stage's Dockerfile instructions):\n"
+	        "      --image-env K=V  ENV in the image (repeatable; --env is go's environment)\n"
+	        "      --entrypoint ARG ENTRYPOINT, one argv element per flag (repeatable);\n"
+	        "                       default: the first binary, unless --cmd is given;\n"
+	        "                       --entrypoint '' clears it (ENTRYPOINT [])\n"
+	        "      --cmd ARG        CMD, one argv element per flag (repeatable)\n"
+	        "      --workdir DIR    WORKDIR of the image\n"
+	        "      --user USER      USER of the image (uid, uid:gid or a name)\n"
+	        "      --label K=V      a LABEL of the image (repeatable)\n"
 	        "      --cache DIR      the cache store (default $GOACCEL_CACHE or ~/.cache/goaccel)\n"
 	        "      --json           print one JSON document (docs/build.md) instead of progress\n"
 	        "  -v, --verbose        show the go commands and all of their output\n"
@@ -251,7 +260,7 @@ static char *split_ref(const char *arg, const char **ref)
 enum {
 	OPT_IMAGE = 1000, OPT_BASE, OPT_COPY, OPT_BINDIR, OPT_TAGS, OPT_LDFLAGS, OPT_GCFLAGS,
 	OPT_GOOS, OPT_GOARCH, OPT_CGO, OPT_CGO_ENV, OPT_NOTRIM, OPT_BUILDVCS, OPT_ENV, OPT_TARGET,
-	OPT_CACHE, OPT_JSON
+	OPT_CACHE, OPT_JSON, OPT_IMAGE_ENV, OPT_ENTRYPOINT, OPT_CMD, OPT_WORKDIR, OPT_USER, OPT_LABEL
 };
 
 static const struct option long_opts[] = {
@@ -265,11 +274,15 @@ static const struct option long_opts[] = {
 	{"buildvcs", no_argument, NULL, OPT_BUILDVCS}, {"env", required_argument, NULL, OPT_ENV},
 	{"target", required_argument, NULL, OPT_TARGET}, {"cache", required_argument, NULL, OPT_CACHE},
 	{"json", no_argument, NULL, OPT_JSON}, {"verbose", no_argument, NULL, 'v'},
+	{"image-env", required_argument, NULL, OPT_IMAGE_ENV},
+	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT}, {"cmd", required_argument, NULL, OPT_CMD},
+	{"workdir", required_argument, NULL, OPT_WORKDIR}, {"user", required_argument, NULL, OPT_USER},
+	{"label", required_argument, NULL, OPT_LABEL},
 	{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 
 typedef struct {
 	goaccel_build_options o;
-	cli_list packages, env;
+	cli_list packages, env, image_env, entrypoint, cmd, labels;
 	goaccel_build_copy *copies;
 	char *image_dir, *base_dir;
 	const char *dir;
@@ -321,6 +334,17 @@ static int parse(build_args *a, progress *p, int argc, char **argv, const char *
 				return cli_usage_error(cmd, "--env wants NAME=VALUE, got '%s'", optarg);
 			cli_list_add(&a->env, optarg);
 			break;
+		case OPT_IMAGE_ENV:
+		case OPT_LABEL:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cli_usage_error(cmd, "--%s wants NAME=VALUE, got '%s'",
+				                       c == OPT_LABEL ? "label" : "image-env", optarg);
+			cli_list_add(c == OPT_LABEL ? &a->labels : &a->image_env, optarg);
+			break;
+		case OPT_ENTRYPOINT: cli_list_add(&a->entrypoint, optarg); break;
+		case OPT_CMD: cli_list_add(&a->cmd, optarg); break;
+		case OPT_WORKDIR: a->o.image_workdir = optarg; break;
+		case OPT_USER: a->o.image_user = optarg; break;
 		case OPT_TARGET: a->o.target = optarg; break;
 		case OPT_CACHE: a->o.cache_dir = optarg; break;
 		case OPT_JSON: p->json = 1; break;
@@ -335,6 +359,18 @@ static int parse(build_args *a, progress *p, int argc, char **argv, const char *
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (a->base_dir && !a->image_dir)
 		return cli_usage_error(cmd, "--base needs --image");
+	if (!a->image_dir && (a->image_env.n || a->entrypoint.n || a->cmd.n || a->labels.n ||
+	                      a->o.image_workdir || a->o.image_user))
+		return cli_usage_error(cmd, "--image-env, --entrypoint, --cmd, --workdir, --user and "
+		                            "--label need --image");
+	a->o.image_env = a->image_env.v;
+	a->o.image_env_count = a->image_env.n;
+	a->o.image_entrypoint = a->entrypoint.v;
+	a->o.image_entrypoint_count = a->entrypoint.n;
+	a->o.image_cmd = a->cmd.v;
+	a->o.image_cmd_count = a->cmd.n;
+	a->o.image_labels = a->labels.v;
+	a->o.image_label_count = a->labels.n;
 	a->o.packages = a->packages.v;
 	a->o.package_count = a->packages.n;
 	a->o.env = a->env.v;
@@ -388,6 +424,10 @@ done:
 	goaccel_build_result_free(res);
 	cli_list_free(&a.packages);
 	cli_list_free(&a.env);
+	cli_list_free(&a.image_env);
+	cli_list_free(&a.entrypoint);
+	cli_list_free(&a.cmd);
+	cli_list_free(&a.labels);
 	free(a.copies);
 	free(a.image_dir);
 	free(a.base_dir);

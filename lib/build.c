@@ -238,15 +238,34 @@ static int make_env(ga_build *b)
 	return error;
 }
 
+/* Every entry of a list is "NAME=VALUE" with a non-empty name. */
+static int check_pairs(const char *what, const char *const *list, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		const char *eq = list && list[i] ? strchr(list[i], '=') : NULL;
+		if (!eq || eq == list[i])
+			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "%s[%zu]: '%s' is not NAME=VALUE",
+			                what, i, list && list[i] ? list[i] : "(null)");
+	}
+	return 0;
+}
+
+static int check_argv(const char *what, const char *const *argv, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!argv || !argv[i])
+			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "%s[%zu] is NULL", what, i);
+	return 0;
+}
+
 static int check_options(const goaccel_build_options *o)
 {
 	size_t i;
-	for (i = 0; i < o->env_count; i++) {
-		const char *eq = o->env[i] ? strchr(o->env[i], '=') : NULL;
-		if (!eq || eq == o->env[i])
-			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD,
-			                "env[%zu]: '%s' is not NAME=VALUE", i, o->env[i] ? o->env[i] : "(null)");
-	}
+	int error;
+	if ((error = check_pairs("env", o->env, o->env_count)) < 0)
+		return error;
 	for (i = 0; i < o->package_count; i++)
 		if (!o->packages[i] || !*o->packages[i])
 			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "packages[%zu] is empty", i);
@@ -255,7 +274,15 @@ static int check_options(const goaccel_build_options *o)
 			return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "copies[%zu] needs src and dst", i);
 	if (!o->image_dir && o->base_dir)
 		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD, "base_dir is set without image_dir");
-	return 0;
+	if (!o->image_dir && (o->image_env_count || o->image_entrypoint_count || o->image_cmd_count ||
+	                      o->image_workdir || o->image_user || o->image_label_count))
+		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_BUILD,
+		                "image configuration (image_env, image_cmd, ...) is set without image_dir");
+	if ((error = check_pairs("image_env", o->image_env, o->image_env_count)) < 0 ||
+	    (error = check_pairs("image_labels", o->image_labels, o->image_label_count)) < 0 ||
+	    (error = check_argv("image_entrypoint", o->image_entrypoint, o->image_entrypoint_count)) < 0)
+		return error;
+	return check_argv("image_cmd", o->image_cmd, o->image_cmd_count);
 }
 
 static int default_target(ga_build *b)
@@ -1113,6 +1140,35 @@ static int write_output_dir(ga_build *b, goaccel_extract_options *xo)
 	return error;
 }
 
+/* A "NAME=VALUE" entry through a setter taking the name and the value. */
+static int set_pair(goaccel_image *img, const char *entry,
+                    int (*set)(goaccel_image *, const char *, const char *))
+{
+	const char *eq = strchr(entry, '=');
+	char *name = strndup(entry, (size_t)(eq - entry));
+	int error = name ? set(img, name, eq + 1) : ga_error_oom();
+	free(name);
+	return error;
+}
+
+/* The final stage's ENV, CMD, WORKDIR, USER and LABELs (the entrypoint is set by the caller). */
+static int configure_image(goaccel_image *img, const goaccel_build_options *o)
+{
+	size_t i;
+	int error = 0;
+	for (i = 0; i < o->image_env_count && error == 0; i++)
+		error = set_pair(img, o->image_env[i], goaccel_image_set_env);
+	for (i = 0; i < o->image_label_count && error == 0; i++)
+		error = set_pair(img, o->image_labels[i], goaccel_image_set_label);
+	if (error == 0 && o->image_cmd_count)
+		error = goaccel_image_set_cmd(img, o->image_cmd, o->image_cmd_count);
+	if (error == 0 && o->image_workdir)
+		error = goaccel_image_set_workdir(img, o->image_workdir);
+	if (error == 0 && o->image_user)
+		error = goaccel_image_set_user(img, o->image_user);
+	return error;
+}
+
 static int write_image(ga_build *b)
 {
 	goaccel_image *img = NULL;
@@ -1136,7 +1192,11 @@ static int write_image(ga_build *b)
 	for (i = 0; i < b->tc.names.count && error == 0; i++)
 		if (strcmp(b->tc.names.strings[i], "GOARCH") == 0 && goos)
 			error = goaccel_image_set_platform(img, goos, b->tc.values.strings[i], NULL);
-	if (error == 0 && b->res->output_count) {
+	if (error == 0 && b->o->image_entrypoint_count == 1 && !*b->o->image_entrypoint[0])
+		error = goaccel_image_set_entrypoint(img, NULL, 0); /* [""]: clear (ENTRYPOINT []) */
+	else if (error == 0 && b->o->image_entrypoint_count)
+		error = goaccel_image_set_entrypoint(img, b->o->image_entrypoint, b->o->image_entrypoint_count);
+	else if (error == 0 && !b->o->image_cmd_count && b->res->output_count) {
 		ga_buf e = GA_BUF_INIT;
 		char *rel = bin_path(b, NULL, b->res->outputs[0].name);
 		if (rel && ga_buf_printf(&e, "/%s", rel) == 0)
@@ -1147,6 +1207,8 @@ static int write_image(ga_build *b)
 		else
 			error = goaccel_image_set_entrypoint(img, (const char *const *)&entry, 1);
 	}
+	if (error == 0)
+		error = configure_image(img, b->o);
 	if (error == 0 &&
 	    (error = goaccel_image_write_oci(&b->res->image_digest, img, b->o->image_dir,
 	                                     b->o->image_ref ? b->o->image_ref : "latest")) == 0)

@@ -19,6 +19,10 @@ static void test_build__options_init(void **state)
 	assert_int_equal(o.buildvcs, 0);
 	assert_int_equal(o.cgo, 0);
 	assert_null(o.progress);
+	assert_null(o.image_env);
+	assert_int_equal(o.image_cmd_count, 0);
+	assert_null(o.image_user);
+	assert_int_equal(o.image_label_count, 0);
 	assert_int_equal(goaccel_build_options_init(&o, 99), GOACCEL_EVERSION);
 	assert_int_equal(goaccel_build_options_init(NULL, 1), GOACCEL_EINVALID);
 }
@@ -421,6 +425,23 @@ static void test_build__bad_arguments(void **state)
 	assert_int_equal(goaccel_go_build(&res, fx.mod, &o), GOACCEL_EVERSION);
 	o = fx_opts(NULL);
 	assert_int_equal(goaccel_go_build(&res, "/nonexistent/module", &o), GOACCEL_ENOTFOUND);
+	assert_null(res);
+	/* image configuration: only with an image, and NAME=VALUE pairs */
+	o = fx_opts(NULL);
+	o.image_user = "1000";
+	assert_int_equal(goaccel_go_build(&res, fx.mod, &o), GOACCEL_EINVALID);
+	assert_non_null(strstr(goaccel_error_last()->message, "without image_dir"));
+	o = fx_opts(NULL);
+	o.image_dir = "unused";
+	o.image_labels = bad_env;
+	o.image_label_count = 1;
+	assert_int_equal(goaccel_go_build(&res, fx.mod, &o), GOACCEL_EINVALID);
+	assert_non_null(strstr(goaccel_error_last()->message, "image_labels[0]"));
+	o.image_labels = NULL;
+	o.image_label_count = 0;
+	o.image_cmd_count = 1; /* a count without its array */
+	assert_int_equal(goaccel_go_build(&res, fx.mod, &o), GOACCEL_EINVALID);
+	assert_non_null(strstr(goaccel_error_last()->message, "image_cmd[0]"));
 	assert_null(res);
 }
 

@@ -168,12 +168,42 @@ typedef struct {
 	/** Progress callback (may be NULL) and its payload. */
 	goaccel_build_progress_cb progress;
 	void *payload;
+
+	/* The image's configuration (the final stage's ENV, ENTRYPOINT, CMD, WORKDIR, USER, LABEL).
+	 * Only with image_dir; none of it is part of a step key (the image is written afresh by
+	 * every build). Values set here replace those inherited from base_dir's image. */
+
+	/** Environment variables of the image, "NAME=VALUE" each (Dockerfile ENV). Not go's
+	 *  environment: that is env. */
+	const char *const *image_env;
+	size_t image_env_count;
+
+	/** The entrypoint, argv form (Dockerfile ENTRYPOINT ["..."]). None given: with image_cmd
+	 *  the base's entrypoint (if any) is kept, as a Dockerfile with only CMD does; without
+	 *  image_cmd the entrypoint is the first binary ("/<bin_dir>/<name>"). One empty string
+	 *  ("") clears the entrypoint, inherited ones included (ENTRYPOINT []). */
+	const char *const *image_entrypoint;
+	size_t image_entrypoint_count;
+
+	/** The command, argv form (Dockerfile CMD ["..."]); none = the base's, or none. */
+	const char *const *image_cmd;
+	size_t image_cmd_count;
+
+	/** The working directory and the user ("uid", "uid:gid", "name") of the image; NULL =
+	 *  the base's, or none. */
+	const char *image_workdir;
+	const char *image_user;
+
+	/** Labels of the image, "KEY=VALUE" each (Dockerfile LABEL). */
+	const char *const *image_labels;
+	size_t image_label_count;
 } goaccel_build_options;
 
 #define GOACCEL_BUILD_OPTIONS_VERSION 1
 #define GOACCEL_BUILD_OPTIONS_INIT                                                                 \
 	{ GOACCEL_BUILD_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 1, 0, 0, NULL, NULL, NULL, \
-	  0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+	  0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,                 \
+	  NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, 0 }
 
 /**
  * Initialises an options struct to the defaults, for bindings that cannot use the macro.
