@@ -200,62 +200,55 @@ static int in_use(goaccel_store *s, const char *id, unsigned int instance)
 	return busy;
 }
 
+typedef struct {
+	goaccel_store *s;
+	goaccel_mount_list *l;
+	size_t cap;
+	int with_sizes;
+} list_walk;
+
+static int list_instance(const char *id, unsigned int instance, void *payload)
+{
+	list_walk *w = payload;
+	goaccel_mount_list *l = w->l;
+	goaccel_mount_info *mi;
+	if (l->count == w->cap) {
+		goaccel_mount_info *na = realloc(l->items, (w->cap = w->cap ? w->cap * 2 : 8) * sizeof(*na));
+		if (!na)
+			return ga_error_oom();
+		l->items = na;
+	}
+	mi = &l->items[l->count];
+	memset(mi, 0, sizeof(*mi));
+	if ((mi->id = strdup(id)) == NULL ||
+	    (mi->path = ga_store_sub(w->s, "mounts/%s/%u/data", id, instance)) == NULL) {
+		free((char *)mi->id);
+		return ga_error_oom();
+	}
+	l->count++;
+	mi->instance = instance;
+	mi->last_used_ns = ga_mount_last_used(w->s, mi->id, mi->instance);
+	mi->in_use = in_use(w->s, mi->id, mi->instance);
+	return w->with_sizes ? ga_tree_usage(&mi->bytes, &mi->files, mi->path) : 0;
+}
+
 int goaccel_mount_list_get(goaccel_mount_list **out, goaccel_store *s, int with_sizes)
 {
-	goaccel_strarray ids = {0};
-	goaccel_mount_list *l = NULL;
-	size_t i, j, cap = 0;
+	list_walk w;
 	int error;
 	GA_ASSERT_ARG(out && s);
 	*out = NULL;
-	if ((error = ga_mount_ids(&ids, s)) < 0)
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.with_sizes = with_sizes;
+	if ((w.l = calloc(1, sizeof(*w.l))) == NULL)
+		return ga_error_oom();
+	if ((error = ga_mount_foreach_instance(s, list_instance, &w)) < 0) {
+		goaccel_mount_list_free(w.l);
 		return error;
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		error = ga_error_oom();
-		goto done;
 	}
-	for (i = 0; i < ids.count; i++) {
-		unsigned int *inst = NULL;
-		size_t n = 0;
-		if ((error = ga_mount_instances(&inst, &n, s, ids.strings[i])) < 0)
-			goto done;
-		for (j = 0; j < n; j++) {
-			goaccel_mount_info *mi;
-			if (l->count == cap) {
-				goaccel_mount_info *na = realloc(l->items, (cap = cap ? cap * 2 : 8) * sizeof(*na));
-				if (!na) {
-					free(inst);
-					error = ga_error_oom();
-					goto done;
-				}
-				l->items = na;
-			}
-			mi = &l->items[l->count];
-			memset(mi, 0, sizeof(*mi));
-			if ((mi->id = strdup(ids.strings[i])) == NULL ||
-			    (mi->path = ga_store_sub(s, "mounts/%s/%u/data", ids.strings[i], inst[j])) == NULL) {
-				free((char *)mi->id);
-				free(inst);
-				error = ga_error_oom();
-				goto done;
-			}
-			l->count++;
-			mi->instance = inst[j];
-			mi->last_used_ns = ga_mount_last_used(s, mi->id, mi->instance);
-			mi->in_use = in_use(s, mi->id, mi->instance);
-			if (with_sizes && (error = ga_tree_usage(&mi->bytes, &mi->files, mi->path)) < 0) {
-				free(inst);
-				goto done;
-			}
-		}
-		free(inst);
-	}
-	*out = l;
-	l = NULL;
-done:
-	goaccel_mount_list_free(l);
-	goaccel_strarray_dispose(&ids);
-	return error;
+	*out = w.l;
+	return 0;
 }
 
 size_t goaccel_mount_list_count(const goaccel_mount_list *l)

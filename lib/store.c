@@ -638,28 +638,20 @@ int ga_store_blob_put_fd(goaccel_digest *out, uint64_t *size_out, goaccel_store 
 	}
 	if ((error = goaccel_digest_ctx_finish(out, ctx)) < 0)
 		goto done;
-	if (fchmod(fd, 0444) < 0) {
-		error = ga_error_os(GOACCEL_ERROR, errno, "%s: chmod", tmp);
-		goto done;
-	}
-	if ((error = ga_store_maybe_sync(s, fd, tmp)) < 0)
-		goto done;
-	close(fd);
-	fd = -1;
 	if ((final = ga_store_blob_path(s, out)) == NULL) {
 		error = GOACCEL_ERROR;
 		goto done;
 	}
 	/* Always rename over: the fresh copy also replaces a damaged one. */
-	if ((error = ga_store_install(s, tmp, final)) < 0)
-		goto done;
-	if (size_out)
+	error = ga_store_tmp_commit(s, fd, tmp, final);
+	fd = -1;
+	if (error == 0 && size_out)
 		*size_out = total;
 done:
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
-	if (error < 0 && tmp)
 		unlink(tmp);
+	}
 	free(tmp);
 	free(final);
 	free(buf);
@@ -684,36 +676,48 @@ done:
 	return error;
 }
 
+int ga_store_tmp_commit(goaccel_store *s, int fd, const char *tmp, const char *final)
+{
+	int error = 0;
+	if (fchmod(fd, 0444) < 0)
+		error = ga_error_os(GOACCEL_ERROR, errno, "%s: chmod", tmp);
+	else
+		error = ga_store_maybe_sync(s, fd, tmp);
+	if (close(fd) < 0 && error == 0)
+		error = ga_error_os(GOACCEL_ERROR, errno, "%s: close", tmp);
+	if (error == 0)
+		error = ga_store_install(s, tmp, final);
+	if (error < 0)
+		unlink(tmp);
+	return error;
+}
+
+int ga_store_write_file(goaccel_store *s, const char *final, const void *data, size_t len)
+{
+	char *tmp = NULL;
+	int fd = -1, error;
+	if ((error = ga_store_tmp_file(&tmp, &fd, s)) < 0)
+		return error;
+	if ((error = ga_write_all(fd, data, len, tmp)) < 0) {
+		close(fd);
+		unlink(tmp);
+	} else {
+		error = ga_store_tmp_commit(s, fd, tmp, final);
+	}
+	free(tmp);
+	return error;
+}
+
 int goaccel_store_blob_put_buffer(goaccel_digest *out, goaccel_store *s, const void *data, size_t len)
 {
-	char *tmp = NULL, *final = NULL;
-	int fd = -1, error;
+	char *final = NULL;
+	int error;
 	GA_ASSERT_ARG(out && s && (data || len == 0));
 	if ((error = goaccel_digest_buffer(out, data, len)) < 0)
 		return error;
-	if ((error = ga_store_tmp_file(&tmp, &fd, s)) < 0)
-		return error;
-	if ((error = ga_write_all(fd, data, len, tmp)) < 0)
-		goto done;
-	if (fchmod(fd, 0444) < 0) {
-		error = ga_error_os(GOACCEL_ERROR, errno, "%s: chmod", tmp);
-		goto done;
-	}
-	if ((error = ga_store_maybe_sync(s, fd, tmp)) < 0)
-		goto done;
-	close(fd);
-	fd = -1;
-	if ((final = ga_store_blob_path(s, out)) == NULL) {
-		error = GOACCEL_ERROR;
-		goto done;
-	}
-	error = ga_store_install(s, tmp, final);
-done:
-	if (fd >= 0)
-		close(fd);
-	if (error < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
+	if ((final = ga_store_blob_path(s, out)) == NULL)
+		return GOACCEL_ERROR;
+	error = ga_store_write_file(s, final, data, len);
 	free(final);
 	return error;
 }

@@ -231,29 +231,16 @@ static int put_output(ga_record_output *ro, goaccel_store *s, const goaccel_acti
 static int write_record(goaccel_store *s, const ga_record *r)
 {
 	ga_buf b = GA_BUF_INIT;
-	char *tmp = NULL, *final = NULL;
-	int fd = -1, error;
+	char *final = NULL;
+	int error;
 	if ((error = record_encode(&b, r)) < 0)
 		goto done;
 	if ((final = ga_store_action_path(s, &r->key)) == NULL) {
 		error = GOACCEL_ERROR;
 		goto done;
 	}
-	if ((error = ga_store_tmp_file(&tmp, &fd, s)) < 0)
-		goto done;
-	if ((error = ga_write_all(fd, b.ptr, b.size, tmp)) < 0 ||
-	    (error = ga_store_maybe_sync(s, fd, tmp)) < 0)
-		goto done;
-	fchmod(fd, 0444);
-	close(fd);
-	fd = -1;
-	error = ga_store_install(s, tmp, final);
+	error = ga_store_write_file(s, final, b.ptr, b.size);
 done:
-	if (fd >= 0)
-		close(fd);
-	if (error < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
 	free(final);
 	ga_buf_dispose(&b);
 	return error;

@@ -240,63 +240,14 @@ done:
  * checks the output does not exist yet. */
 static int open_parent(fetch_state *f, fetch_item *it)
 {
-	const char *p = it->o->name, *slash;
-	char comp[256 + 1];
-	int fd = dup(f->dirfd), error = 0;
-	if (fd < 0)
-		return ga_error_os(GOACCEL_ERROR, errno, "%s: dup", it->o->name);
-	while ((slash = strchr(p, '/')) != NULL) {
-		size_t n = (size_t)(slash - p);
-		int next;
-		if (n == 0 || n >= sizeof(comp)) {
-			error = ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_STORE,
-			                 "%s: bad path component", it->o->name);
-			goto done;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT) {
-			if (mkdirat(fd, comp, 0755) == 0) {
-				char *rel = strndup(it->o->name, (size_t)(slash - it->o->name));
-				if (!rel || ga_strarray_take(&f->created, rel) < 0) {
-					error = ga_error_oom();
-					goto done;
-				}
-			} else if (errno != EEXIST) {
-				error = ga_error_os(GOACCEL_ERROR, errno, "%s: mkdir %s", it->o->name, comp);
-				goto done;
-			}
-			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (next < 0) {
-			if (errno == ELOOP || errno == ENOTDIR)
-				error = ga_error(GOACCEL_EUNSAFE, GOACCEL_ERROR_STORE,
-				                 "%s: '%s' on the way is a symlink or not a directory",
-				                 it->o->name, comp);
-			else
-				error = ga_error_os(0, errno, "%s: open %s", it->o->name, comp);
-			goto done;
-		}
-		close(fd);
-		fd = next;
-		p = slash + 1;
-	}
-	if (f->opts->no_overwrite) {
-		struct stat st;
-		if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			error = ga_error(GOACCEL_EEXISTS, GOACCEL_ERROR_STORE, "output %s exists",
-			                 it->o->name);
-			goto done;
-		}
-	}
-	it->parent = fd;
-	it->base = p;
-	fd = -1;
-done:
-	if (fd >= 0)
-		close(fd);
-	return error;
+	struct stat st;
+	int error = ga_open_parent_nofollow_ex(&it->parent, &it->base, f->dirfd, it->o->name, 0755,
+	                                       it->o->name, &f->created);
+	if (error < 0)
+		return error;
+	if (f->opts->no_overwrite && fstatat(it->parent, it->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return ga_error(GOACCEL_EEXISTS, GOACCEL_ERROR_STORE, "output %s exists", it->o->name);
+	return 0;
 }
 
 /* Writes output i to its temporary file and checks the digest of what was written. */

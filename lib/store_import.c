@@ -154,23 +154,19 @@ static int import_blob(istate *im, const char *hex, uint64_t size)
 		error = refuse(im, GOACCEL_ECORRUPT, "content does not match its digest");
 		goto done;
 	}
-	if (fchmod(fd, 0444) < 0 || ga_store_maybe_sync(im->s, fd, tmp) < 0) {
-		error = ga_error_os(GOACCEL_ERROR, errno, "%s: finish", tmp);
-		goto done;
-	}
-	close(fd);
-	fd = -1;
 	if ((final = ga_store_blob_path(im->s, &want)) == NULL) {
 		error = GOACCEL_ERROR;
 		goto done;
 	}
-	if ((error = ga_store_install(im->s, tmp, final)) == 0)
+	error = ga_store_tmp_commit(im->s, fd, tmp, final);
+	fd = -1;
+	if (error == 0)
 		im->r->blobs++;
 done:
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
-	if (error < 0 && tmp)
 		unlink(tmp);
+	}
 	free(tmp);
 	free(final);
 	im->r->bytes += size;

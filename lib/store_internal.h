@@ -61,6 +61,11 @@ int ga_store_tmp_dir(char **path_out, goaccel_store *s);
 int ga_rename_replace(int olddir, const char *oldname, int newdir, const char *newname);
 /* Renames tmp to final, creating final's parent directory if needed (fan-out directories). */
 int ga_store_install(goaccel_store *s, const char *tmp, const char *final);
+/* Finishes a temporary file of the store: read-only (0444), synced if the store asks, closed
+ * (always), renamed to final with ga_store_install(); on failure tmp is removed. */
+int ga_store_tmp_commit(goaccel_store *s, int fd, const char *tmp, const char *final);
+/* Writes data to final through a temporary file and ga_store_tmp_commit(). */
+int ga_store_write_file(goaccel_store *s, const char *final, const void *data, size_t len);
 /* fsync fd if the store asks for it. */
 int ga_store_maybe_sync(goaccel_store *s, int fd, const char *path);
 
@@ -161,6 +166,10 @@ int ga_mount_remove_locked(goaccel_store *s, const char *id, unsigned int instan
 int ga_mount_instances(unsigned int **out, size_t *count, const goaccel_store *s, const char *id);
 /* Lists mount ids (sorted). */
 int ga_mount_ids(goaccel_strarray *out, const goaccel_store *s);
+/* Calls cb for every instance of every mount (ids sorted, then instances); stops at the first
+ * error cb returns. */
+typedef int (*ga_mount_instance_cb)(const char *id, unsigned int instance, void *payload);
+int ga_mount_foreach_instance(goaccel_store *s, ga_mount_instance_cb cb, void *payload);
 /* Apparent bytes and entry count of a tree (not following symlinks). */
 int ga_tree_usage(uint64_t *bytes, uint64_t *files, const char *path);
 /* Last use of an instance (lock file mtime) in ns; 0 if unknown. */
@@ -172,6 +181,10 @@ int64_t ga_mount_last_used(const goaccel_store *s, const char *id, unsigned int 
  * success. GOACCEL_EUNSAFE when a component is a symlink or not a directory. */
 int ga_open_parent_nofollow(int *parent_fd, const char **base, int dirfd, const char *rel,
                             mode_t mkdir_mode, const char *display);
+/* The same; with created non-NULL, each directory it makes is appended to it (its path relative
+ * to dirfd), in creation order. */
+int ga_open_parent_nofollow_ex(int *parent_fd, const char **base, int dirfd, const char *rel,
+                               mode_t mkdir_mode, const char *display, goaccel_strarray *created);
 
 int64_t ga_stat_mtime_ns(const struct stat *st);
 

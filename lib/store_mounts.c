@@ -264,6 +264,26 @@ done:
 	return error;
 }
 
+int ga_mount_foreach_instance(goaccel_store *s, ga_mount_instance_cb cb, void *payload)
+{
+	goaccel_strarray ids = {0};
+	size_t i, j;
+	int error;
+	if ((error = ga_mount_ids(&ids, s)) < 0)
+		return error;
+	for (i = 0; !error && i < ids.count; i++) {
+		unsigned int *inst = NULL;
+		size_t n = 0;
+		if ((error = ga_mount_instances(&inst, &n, s, ids.strings[i])) < 0)
+			break;
+		for (j = 0; !error && j < n; j++)
+			error = cb(ids.strings[i], inst[j], payload);
+		free(inst);
+	}
+	goaccel_strarray_dispose(&ids);
+	return error;
+}
+
 int ga_mount_ids(goaccel_strarray *out, const goaccel_store *s)
 {
 	char *top = ga_store_sub(s, "mounts");

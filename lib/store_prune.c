@@ -305,46 +305,34 @@ static int scan_ref(const char *path, const char *hex, const struct stat *st, vo
 	return error;
 }
 
+static int scan_mount(const char *id, unsigned int instance, void *payload)
+{
+	pstate *p = payload;
+	punit *u = new_unit(p, GOACCEL_ENTRY_MOUNT);
+	char *data;
+	uint64_t files;
+	char label[GA_MOUNT_ID_MAX + 16];
+	int error;
+	if (!u)
+		return GOACCEL_ERROR;
+	if (instance)
+		snprintf(label, sizeof(label), "%s@%u", id, instance);
+	else
+		snprintf(label, sizeof(label), "%s", id);
+	u->instance = instance;
+	u->last = ga_mount_last_used(p->s, id, instance);
+	if ((u->id = strdup(label)) == NULL || (u->mount_id = strdup(id)) == NULL ||
+	    (data = ga_store_sub(p->s, "mounts/%s/%u/data", id, instance)) == NULL)
+		return ga_error_oom();
+	error = ga_tree_usage(&u->size, &files, data);
+	free(data);
+	p->total += u->size;
+	return error;
+}
+
 static int scan_mounts(pstate *p)
 {
-	goaccel_strarray ids = {0};
-	size_t i, j;
-	int error;
-	if ((error = ga_mount_ids(&ids, p->s)) < 0)
-		return error;
-	for (i = 0; !error && i < ids.count; i++) {
-		unsigned int *inst = NULL;
-		size_t n = 0;
-		if ((error = ga_mount_instances(&inst, &n, p->s, ids.strings[i])) < 0)
-			break;
-		for (j = 0; !error && j < n; j++) {
-			punit *u = new_unit(p, GOACCEL_ENTRY_MOUNT);
-			char *data;
-			uint64_t files;
-			char label[GA_MOUNT_ID_MAX + 16];
-			if (!u) {
-				error = GOACCEL_ERROR;
-				break;
-			}
-			if (inst[j])
-				snprintf(label, sizeof(label), "%s@%u", ids.strings[i], inst[j]);
-			else
-				snprintf(label, sizeof(label), "%s", ids.strings[i]);
-			u->instance = inst[j];
-			u->last = ga_mount_last_used(p->s, ids.strings[i], inst[j]);
-			if ((u->id = strdup(label)) == NULL || (u->mount_id = strdup(ids.strings[i])) == NULL ||
-			    (data = ga_store_sub(p->s, "mounts/%s/%u/data", ids.strings[i], inst[j])) == NULL) {
-				error = ga_error_oom();
-				break;
-			}
-			error = ga_tree_usage(&u->size, &files, data);
-			free(data);
-			p->total += u->size;
-		}
-		free(inst);
-	}
-	goaccel_strarray_dispose(&ids);
-	return error;
+	return ga_mount_foreach_instance(p->s, scan_mount, p);
 }
 
 static int allowed(pstate *p, goaccel_entry_kind kind, const char *id)

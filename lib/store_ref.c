@@ -13,6 +13,7 @@
 #include "store_internal.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/strarray.h"
 
 /* ---- refs ---------------------------------------------------------------------------------- */
 
@@ -93,8 +94,8 @@ int goaccel_store_ref_set(goaccel_store *s, const char *name, const goaccel_dige
 {
 	goaccel_digest nd;
 	ga_buf b = GA_BUF_INIT;
-	char *final = NULL, *tmp = NULL;
-	int fd = -1, error, gc = -1;
+	char *final = NULL;
+	int error, gc = -1;
 	GA_ASSERT_ARG(s && name && blob);
 	if ((error = ref_name_check(name)) < 0 || (error = ga_ref_encode(&b, name, blob)) < 0 ||
 	    (error = goaccel_digest_buffer(&nd, name, strlen(name))) < 0)
@@ -113,22 +114,9 @@ int goaccel_store_ref_set(goaccel_store *s, const char *name, const goaccel_dige
 		                 "ref '%s': blob %s is not in the store", name, hex);
 		goto done;
 	}
-	if ((error = ga_store_tmp_file(&tmp, &fd, s)) < 0)
-		goto done;
-	if ((error = ga_write_all(fd, b.ptr, b.size, tmp)) < 0 ||
-	    (error = ga_store_maybe_sync(s, fd, tmp)) < 0)
-		goto done;
-	fchmod(fd, 0444);
-	close(fd);
-	fd = -1;
-	error = ga_store_install(s, tmp, final);
+	error = ga_store_write_file(s, final, b.ptr, b.size);
 done:
 	ga_store_gc_unlock(gc);
-	if (fd >= 0)
-		close(fd);
-	if (error < 0 && tmp)
-		unlink(tmp);
-	free(tmp);
 	free(final);
 	ga_buf_dispose(&b);
 	return error;
@@ -226,6 +214,12 @@ int goaccel_store_ref_foreach(goaccel_store *s, goaccel_ref_cb cb, void *payload
 int ga_open_parent_nofollow(int *parent_fd, const char **base, int dirfd, const char *rel,
                             mode_t mkdir_mode, const char *display)
 {
+	return ga_open_parent_nofollow_ex(parent_fd, base, dirfd, rel, mkdir_mode, display, NULL);
+}
+
+int ga_open_parent_nofollow_ex(int *parent_fd, const char **base, int dirfd, const char *rel,
+                               mode_t mkdir_mode, const char *display, goaccel_strarray *created)
+{
 	const char *p = rel, *slash;
 	char comp[256 + 1];
 	int fd = dup(dirfd), error = 0;
@@ -243,7 +237,10 @@ int ga_open_parent_nofollow(int *parent_fd, const char **base, int dirfd, const 
 		comp[n] = '\0';
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && mkdir_mode) {
-			if (mkdirat(fd, comp, mkdir_mode) < 0 && errno != EEXIST) {
+			if (mkdirat(fd, comp, mkdir_mode) == 0) {
+				if (created && (error = ga_strarray_take(created, strndup(rel, (size_t)(slash - rel)))) < 0)
+					goto done;
+			} else if (errno != EEXIST) {
 				error = ga_error_os(GOACCEL_ERROR, errno, "%s: mkdir %s", display, comp);
 				goto done;
 			}

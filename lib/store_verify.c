@@ -309,36 +309,28 @@ static int check_tmp(vstate *v)
 	return error;
 }
 
-/* Mount instances without a lock file (a PRIVATE claim interrupted before it took its lock). */
+/* A mount instance without a lock file (a PRIVATE claim interrupted before it took its lock). */
+static int check_mount(const char *id, unsigned int instance, void *payload)
+{
+	vstate *v = payload;
+	char *lock = ga_store_sub(v->s, "mounts/%s/%u/lock", id, instance);
+	char *dir = ga_mount_instance_dir(v->s, id, instance);
+	int error = 0;
+	if (!lock || !dir)
+		error = GOACCEL_ERROR;
+	else if (!ga_exists(lock) && ga_exists(dir))
+		/* only an empty one is removed: a process may be creating its lock now */
+		error = report(v, GOACCEL_VERIFY_TEMP_FILE, dir,
+		               "mount instance without a lock file (interrupted creation)",
+		               remove_empty_dir);
+	free(lock);
+	free(dir);
+	return error;
+}
+
 static int check_mounts(vstate *v)
 {
-	goaccel_strarray ids = {0};
-	size_t i, j;
-	int error;
-	if ((error = ga_mount_ids(&ids, v->s)) < 0)
-		return error;
-	for (i = 0; !error && i < ids.count; i++) {
-		unsigned int *inst = NULL;
-		size_t n = 0;
-		if ((error = ga_mount_instances(&inst, &n, v->s, ids.strings[i])) < 0)
-			break;
-		for (j = 0; !error && j < n; j++) {
-			char *lock = ga_store_sub(v->s, "mounts/%s/%u/lock", ids.strings[i], inst[j]);
-			char *dir = ga_mount_instance_dir(v->s, ids.strings[i], inst[j]);
-			if (!lock || !dir)
-				error = GOACCEL_ERROR;
-			else if (!ga_exists(lock) && ga_exists(dir))
-				/* only an empty one is removed: a process may be creating its lock now */
-				error = report(v, GOACCEL_VERIFY_TEMP_FILE, dir,
-				               "mount instance without a lock file (interrupted creation)",
-				               remove_empty_dir);
-			free(lock);
-			free(dir);
-		}
-		free(inst);
-	}
-	goaccel_strarray_dispose(&ids);
-	return error;
+	return ga_mount_foreach_instance(v->s, check_mount, v);
 }
 
 static int check_top(vstate *v)

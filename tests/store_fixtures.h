@@ -1,5 +1,6 @@
-/* Helpers shared by the store and mount suites: writing crafted tar archives (plain or zstd)
- * with libarchive, so hostile inputs can be built entry by entry. */
+/* Helpers shared by the store and mount suites: a fresh store per test (cmocka setup/teardown),
+ * and writing crafted tar archives (plain or zstd) with libarchive, so hostile inputs can be
+ * built entry by entry. Include after testutil.h. */
 #ifndef GOACCEL_TEST_STORE_FIXTURES_H
 #define GOACCEL_TEST_STORE_FIXTURES_H
 
@@ -7,6 +8,57 @@
 #include <archive_entry.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <stdlib.h>
+
+#include "goaccel/store.h"
+
+static inline goaccel_store *open_store(const char *root)
+{
+	goaccel_store *s = NULL;
+	GA_OK(goaccel_store_open(&s, root, NULL));
+	return s;
+}
+
+/* A test's own temporary directory with a store in it: at dir itself (tf_setup) or at
+ * dir/store (tf_setup_sub, leaving room beside it for sources and destinations). */
+typedef struct {
+	char *dir, *root;
+	goaccel_store *s;
+} tf_store;
+
+static inline int tf_setup_at(void **state, const char *sub)
+{
+	tf_store *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->dir = tu_tempdir("ga-store");
+	f->root = sub ? tu_path(f->dir, sub) : strdup(f->dir);
+	f->s = open_store(f->root);
+	*state = f;
+	return 0;
+}
+
+static inline int tf_setup(void **state)
+{
+	return tf_setup_at(state, NULL);
+}
+
+static inline int tf_setup_sub(void **state)
+{
+	return tf_setup_at(state, "store");
+}
+
+static inline int tf_teardown(void **state)
+{
+	tf_store *f = *state;
+	goaccel_store_free(f->s);
+	tu_rmtree(f->dir);
+	free(f->root);
+	free(f->dir);
+	free(f);
+	return 0;
+}
 
 typedef struct {
 	const char *name;

@@ -13,15 +13,9 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "store_fixtures.h"
 #include "store_internal.h"
 #include "util/fs.h"
-
-static goaccel_store *open_store(const char *root)
-{
-	goaccel_store *s = NULL;
-	GA_OK(goaccel_store_open(&s, root, NULL));
-	return s;
-}
 
 static goaccel_mount_options timeout_opts(int64_t ms)
 {
@@ -78,12 +72,12 @@ static void kill_child(pid_t pid)
 
 static void test_mount__shared_holders_coexist(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_mount *a = NULL, *b = NULL, *c = NULL;
 	goaccel_mount_options o = timeout_opts(100);
 	pid_t child;
-	(void)state;
 	GA_OK(goaccel_mount_acquire(&a, s, "gomod", GOACCEL_MOUNT_SHARED, NULL));
 	GA_OK(goaccel_mount_acquire(&b, s, "gomod", GOACCEL_MOUNT_SHARED, &o));
 	assert_string_equal(goaccel_mount_path(a), goaccel_mount_path(b));
@@ -104,20 +98,17 @@ static void test_mount__shared_holders_coexist(void **state)
 	GA_OK(goaccel_mount_acquire(&c, s, "gomod", GOACCEL_MOUNT_LOCKED, &o));
 	GA_OK(goaccel_mount_release(c));
 	GA_OK(goaccel_mount_release(NULL));
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_mount__locked_excludes_across_processes_and_dies_with_its_holder(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_mount *m = NULL;
 	goaccel_mount_options o = timeout_opts(150);
 	pid_t child;
 	int64_t t0;
-	(void)state;
 	child = hold_in_child(dir, "gobuild", GOACCEL_MOUNT_LOCKED);
 	t0 = ga_monotonic_ns();
 	assert_int_equal(goaccel_mount_acquire(&m, s, "gobuild", GOACCEL_MOUNT_LOCKED, &o), GOACCEL_ELOCKED);
@@ -135,21 +126,18 @@ static void test_mount__locked_excludes_across_processes_and_dies_with_its_holde
 		                 GOACCEL_ELOCKED);
 	}
 	GA_OK(goaccel_mount_release(m));
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* A waiter blocked on a LOCKED mount gets it when the holder releases, within its timeout. */
 static void test_mount__waiter_gets_the_lock_on_release(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_mount *m = NULL;
 	goaccel_mount_options o = timeout_opts(5000);
 	pid_t child;
 	int st;
-	(void)state;
 	GA_OK(goaccel_mount_acquire(&m, s, "x", GOACCEL_MOUNT_LOCKED, NULL));
 	child = fork();
 	if (child == 0) {
@@ -168,21 +156,18 @@ static void test_mount__waiter_gets_the_lock_on_release(void **state)
 	waitpid(child, &st, 0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* A waiter whose mount is removed while it waits starts over on a fresh instance rather than
  * sharing the removed lock file. */
 static void test_mount__removed_while_waiting(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	int fd, st;
 	goaccel_mount_options o = timeout_opts(5000);
 	pid_t child;
-	(void)state;
 	GA_OK(ga_mount_lock(&fd, s, "gone", 0, 1, 0, 1));
 	tu_write(dir, "mounts/gone/0/data/old-file", "old");
 	child = fork();
@@ -206,19 +191,16 @@ static void test_mount__removed_while_waiting(void **state)
 	waitpid(child, &st, 0);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_mount__private_gets_its_own_instance(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_mount *a = NULL, *b = NULL, *c = NULL, *d = NULL;
 	goaccel_mount_list *l;
 	pid_t child;
-	(void)state;
 	GA_OK(goaccel_mount_acquire(&a, s, "cache", GOACCEL_MOUNT_PRIVATE, NULL));
 	assert_int_equal(goaccel_mount_instance(a), 0); /* the main instance when idle */
 	GA_OK(goaccel_mount_acquire(&b, s, "cache", GOACCEL_MOUNT_PRIVATE, NULL));
@@ -249,22 +231,18 @@ static void test_mount__private_gets_its_own_instance(void **state)
 	GA_OK(goaccel_mount_release(a));
 	GA_OK(goaccel_mount_release(c));
 	GA_OK(goaccel_mount_release(d));
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_mount__last_use_and_size(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_mount *m = NULL;
 	goaccel_mount_list *l;
 	const goaccel_mount_info *mi;
 	int64_t before;
 	char *lock;
 	struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
-	(void)state;
 	GA_OK(goaccel_mount_acquire(&m, s, "gomod", GOACCEL_MOUNT_SHARED, NULL));
 	tu_write(goaccel_mount_path(m), "a/b/c.txt", "12345");
 	tu_write(goaccel_mount_path(m), "d.txt", "123");
@@ -287,19 +265,16 @@ static void test_mount__last_use_and_size(void **state)
 	assert_int_equal(goaccel_mount_list_byindex(l, 0)->bytes, 0); /* not measured */
 	goaccel_mount_list_free(l);
 	free(lock);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_mount__remove_readonly_and_busy(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_mount *m = NULL;
 	char *data;
 	pid_t child;
-	(void)state;
 	GA_OK(goaccel_mount_acquire(&m, s, "gomod", GOACCEL_MOUNT_LOCKED, NULL));
 	data = strdup(goaccel_mount_path(m));
 	tu_write(data, "golang.org/x/mod@v0.1.0/go.mod", "module golang.org/x/mod\n");
@@ -313,20 +288,16 @@ static void test_mount__remove_readonly_and_busy(void **state)
 	assert_false(ga_exists(data));
 	assert_int_equal(goaccel_mount_remove(s, "gomod", 50), GOACCEL_ENOTFOUND);
 	free(data);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_mount__bad_arguments(void **state)
 {
-	char *dir = tu_tempdir("ga-mount");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_mount *m = NULL;
 	goaccel_mount_options o = GOACCEL_MOUNT_OPTIONS_INIT;
 	const char *bad[] = {"", ".hidden", "a/b", "..", "with space", NULL};
 	size_t i;
-	(void)state;
 	for (i = 0; bad[i]; i++)
 		assert_int_equal(goaccel_mount_acquire(&m, s, bad[i], GOACCEL_MOUNT_SHARED, NULL),
 		                 GOACCEL_EINVALID);
@@ -339,22 +310,19 @@ static void test_mount__bad_arguments(void **state)
 	assert_int_equal(o.timeout_ms, 600000);
 	assert_null(goaccel_mount_path(NULL));
 	goaccel_mount_list_free(NULL);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mount__shared_holders_coexist),
-		cmocka_unit_test(test_mount__locked_excludes_across_processes_and_dies_with_its_holder),
-		cmocka_unit_test(test_mount__waiter_gets_the_lock_on_release),
-		cmocka_unit_test(test_mount__removed_while_waiting),
-		cmocka_unit_test(test_mount__private_gets_its_own_instance),
-		cmocka_unit_test(test_mount__last_use_and_size),
-		cmocka_unit_test(test_mount__remove_readonly_and_busy),
-		cmocka_unit_test(test_mount__bad_arguments),
+		cmocka_unit_test_setup_teardown(test_mount__shared_holders_coexist, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__locked_excludes_across_processes_and_dies_with_its_holder, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__waiter_gets_the_lock_on_release, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__removed_while_waiting, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__private_gets_its_own_instance, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__last_use_and_size, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__remove_readonly_and_busy, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_mount__bad_arguments, tf_setup, tf_teardown),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

@@ -27,13 +27,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static goaccel_store *open_store(const char *root)
-{
-	goaccel_store *s = NULL;
-	GA_OK(goaccel_store_open(&s, root, NULL));
-	return s;
-}
-
 static void key_of(goaccel_digest *k, const char *text)
 {
 	GA_OK(goaccel_digest_buffer(k, text, strlen(text)));
@@ -173,13 +166,13 @@ static void test_store__open_creates_private_versioned_root(void **state)
 
 static void test_store__blobs_roundtrip_and_match_sha256sum(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_digest d, d2;
 	char hex[65], *path, *sum, *src;
 	void *data;
 	size_t len;
-	(void)state;
 	GA_OK(goaccel_store_blob_put_buffer(&d, s, "hello blob", 10));
 	GA_OK(goaccel_store_blob_get(&data, &len, s, &d, 0));
 	assert_int_equal(len, 10);
@@ -217,21 +210,17 @@ static void test_store__blobs_roundtrip_and_match_sha256sum(void **state)
 	assert_int_equal(goaccel_store_blob_get(&data, &len, s, &d2, 0), GOACCEL_ENOTFOUND);
 	assert_int_equal(goaccel_store_blob_exists(s, &d2), 0);
 	expect_clean(s);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_store__corrupt_blob_is_removed_and_counted(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_digest d;
 	goaccel_store_counters c;
 	char *path;
 	void *data;
 	size_t len;
-	(void)state;
 	GA_OK(goaccel_store_blob_put_buffer(&d, s, "original", 8));
 	GA_OK(goaccel_store_blob_path(&path, s, &d));
 	chmod(path, 0644);
@@ -246,18 +235,16 @@ static void test_store__corrupt_blob_is_removed_and_counted(void **state)
 	GA_OK(goaccel_store_blob_get(&data, &len, s, &d, 0));
 	goaccel_free(data);
 	goaccel_free(path);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* ---- actions ------------------------------------------------------------------------------- */
 
 static void test_store__action_put_lookup_restore(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store"), *src = tu_path(dir, "src");
+	tf_store *fx = *state;
+	char *dir = fx->dir, *src = tu_path(dir, "src");
 	char *dest = tu_path(dir, "out"), *p, *bin;
-	goaccel_store *s = open_store(root);
+	goaccel_store *s = fx->s;
 	goaccel_digest k;
 	goaccel_action *a = NULL;
 	goaccel_action_output outs[2];
@@ -266,7 +253,6 @@ static void test_store__action_put_lookup_restore(void **state)
 	const goaccel_action_output_info *oi;
 	size_t len;
 	mode_t old;
-	(void)state;
 	tu_write(src, "app", "#!/bin/sh\necho hi\n");
 	bin = tu_path(src, "app");
 	chmod(bin, 0755);
@@ -333,22 +319,17 @@ static void test_store__action_put_lookup_restore(void **state)
 	assert_int_equal(c.misses, 1);
 	expect_clean(s);
 	free(bin);
-	goaccel_store_free(s);
-	free(root);
 	free(src);
 	free(dest);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_store__action_rejects_bad_names(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_digest k;
 	const char *bad[] = {"../x", "/abs", "a//b", ".", "a/./b", "a/..", "", NULL};
 	size_t i;
-	(void)state;
 	key_of(&k, "k");
 	for (i = 0; bad[i]; i++) {
 		goaccel_action_output o = {bad[i], NULL, 0644, "x", 1};
@@ -363,20 +344,16 @@ static void test_store__action_rejects_bad_names(void **state)
 	}
 	/* nothing half-made: no record */
 	assert_int_equal(goaccel_store_action_remove(s, &k), GOACCEL_ENOTFOUND);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_store__damaged_or_dangling_records_are_misses(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_action *a = NULL;
 	goaccel_digest k, bd;
 	goaccel_store_counters c;
 	char *rec, *blob;
-	(void)state;
 	/* a record whose blob is gone */
 	put_simple(s, "dangling", "gobuild", "out", "payload-1", 10);
 	GA_OK(goaccel_digest_buffer(&bd, "payload-1", 9));
@@ -412,9 +389,6 @@ static void test_store__damaged_or_dangling_records_are_misses(void **state)
 	assert_int_equal(c.misses, 3);
 	assert_int_equal(c.corrupt, 2);
 	assert_int_equal(c.hits, 0);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static int64_t mtime_of(const char *path)
@@ -428,15 +402,14 @@ static int64_t mtime_of(const char *path)
  * no removal of a damaged entry (the next ordinary lookup still removes it). */
 static void test_store__lookup_peek_counts_nothing(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_lookup_options lo;
 	goaccel_action *a = NULL;
 	goaccel_digest k, bd;
 	goaccel_store_counters c;
 	char *rec, *blob;
 	int64_t before;
-	(void)state;
 	GA_OK(goaccel_lookup_options_init(&lo, GOACCEL_LOOKUP_OPTIONS_VERSION));
 	assert_int_equal(lo.flags, 0);
 	assert_int_equal(goaccel_lookup_options_init(&lo, 99), GOACCEL_EVERSION);
@@ -495,9 +468,6 @@ static void test_store__lookup_peek_counts_nothing(void **state)
 	assert_int_equal(c.corrupt, 1);
 	goaccel_free(blob);
 	free(rec);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* Fills buf with n pseudo-random bytes (a fixed sequence per seed). */
@@ -513,9 +483,10 @@ static void fill_bytes(unsigned char *buf, size_t n, uint32_t seed)
 /* fetch = lookup + restore in one pass; a blob that does not match never reaches dest_dir. */
 static void test_store__fetch_restores_and_verifies_in_one_pass(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store");
+	tf_store *fx = *state;
+	char *dir = fx->dir;
 	char *dest = tu_path(dir, "out"), *dest2 = tu_path(dir, "out2"), *p, *blob;
-	goaccel_store *s = open_store(root);
+	goaccel_store *s = fx->s;
 	goaccel_digest k, bd;
 	goaccel_action *a = NULL;
 	goaccel_action_output outs[3];
@@ -525,7 +496,6 @@ static void test_store__fetch_restores_and_verifies_in_one_pass(void **state)
 	size_t big = (5u << 20) + 12345, len, i;
 	unsigned char *data = malloc(big);
 	char *got;
-	(void)state;
 	assert_non_null(data);
 	fill_bytes(data, big, 7);
 	outs[0] = (goaccel_action_output){"bin/app", NULL, 0755, data, big};
@@ -623,19 +593,15 @@ static void test_store__fetch_restores_and_verifies_in_one_pass(void **state)
 	expect_clean(s);
 	goaccel_free(blob);
 	free(data);
-	goaccel_store_free(s);
-	free(root);
 	free(dest);
 	free(dest2);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* Listing records: every field, filters, orders; a damaged record is skipped; nothing counted. */
 static void test_store__action_list(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_action_list_options lo;
 	goaccel_action_list *l = NULL;
 	const goaccel_action_entry *e;
@@ -643,7 +609,6 @@ static void test_store__action_list(void **state)
 	goaccel_digest ka, kb, kc;
 	char *rec, hex[GOACCEL_DIGEST_HEXSIZE + 1], glob[80];
 	size_t i;
-	(void)state;
 	GA_OK(goaccel_action_list_options_init(&lo, GOACCEL_ACTION_LIST_OPTIONS_VERSION));
 	assert_int_equal(goaccel_action_list_options_init(&lo, 0), GOACCEL_EVERSION);
 	/* empty store */
@@ -678,6 +643,7 @@ static void test_store__action_list(void **state)
 	rec = action_file(s, "broken");
 	chmod(rec, 0644);
 	tu_sh("printf 'nope' > '%s'", rec);
+	free(rec);
 	GA_OK(goaccel_store_action_list_get(&l, s, NULL));
 	assert_int_equal(goaccel_action_list_count(l), 3);
 	assert_int_equal(goaccel_action_list_skipped(l), 1);
@@ -743,19 +709,16 @@ static void test_store__action_list(void **state)
 		assert_true(st.st_mtime <= time(NULL) - 99);
 	}
 	free(rec);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_store__restore_never_follows_symlinks_out(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store");
+	tf_store *fx = *state;
+	char *dir = fx->dir;
 	char *dest = tu_path(dir, "dest"), *outside = tu_path(dir, "outside");
-	goaccel_store *s = open_store(root);
+	goaccel_store *s = fx->s;
 	goaccel_action *a = NULL;
 	goaccel_digest k;
-	(void)state;
 	put_simple(s, "k", "gobuild", "bin/app", "binary", 1);
 	assert_int_equal(ga_mkdir_p(dest, 0755), 0);
 	assert_int_equal(ga_mkdir_p(outside, 0755), 0);
@@ -765,12 +728,8 @@ static void test_store__restore_never_follows_symlinks_out(void **state)
 	assert_int_equal(goaccel_action_restore(a, dest, NULL), GOACCEL_EUNSAFE);
 	assert_int_equal(count_files(outside), 0);
 	goaccel_action_free(a);
-	goaccel_store_free(s);
-	free(root);
 	free(dest);
 	free(outside);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* verify_cache: a blob hashed whole once is trusted while its inode is unchanged; any write to
@@ -835,12 +794,11 @@ static int see_ref(const goaccel_ref_entry *e, void *payload)
 
 static void test_store__refs(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_digest b1, b2, got, nd;
 	char *path;
 	const char *name = "build/github.com/acme/app ./cmd/server (linux/amd64) ✓";
-	(void)state;
 	GA_OK(goaccel_store_blob_put_buffer(&b1, s, "{\"key\":1}", 9));
 	GA_OK(goaccel_store_blob_put_buffer(&b2, s, "{\"key\":2}", 9));
 	assert_int_equal(goaccel_store_ref_get(&got, s, name), GOACCEL_ENOTFOUND);
@@ -888,22 +846,18 @@ static void test_store__refs(void **state)
 	GA_OK(goaccel_store_ref_remove(s, name));
 	assert_int_equal(goaccel_store_ref_remove(s, name), GOACCEL_ENOTFOUND);
 	free(path);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* ---- stats --------------------------------------------------------------------------------- */
 
 static void test_store__stats_json_and_reset(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_action *a = NULL;
 	goaccel_digest k;
 	char *js;
 	json_t *j;
-	(void)state;
 	put_simple(s, "k1", "gomod", "x", "content", 2000);
 	key_of(&k, "k1");
 	GA_OK(goaccel_store_action_lookup(&a, s, "gomod", &k));
@@ -933,19 +887,16 @@ static void test_store__stats_json_and_reset(void **state)
 	assert_true(json_is_null(json_object_get(json_object_get(j, "total"), "hit_rate")));
 	json_decref(j);
 	goaccel_free(js);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* Several processes add to the same counters at once: nothing is lost. */
 static void test_store__stats_exact_across_processes(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_store_counters c;
 	int i, nproc = 6, per = 150;
-	(void)state;
 	for (i = 0; i < nproc; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -973,9 +924,6 @@ static void test_store__stats_exact_across_processes(void **state)
 	assert_int_equal(c.bytes_restored, (uint64_t)(3 * nproc * per));
 	GA_OK(goaccel_store_stats(&c, s, "gomod"));
 	assert_int_equal(c.hits, (uint64_t)(nproc / 2 * per));
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* ---- prune --------------------------------------------------------------------------------- */
@@ -996,8 +944,8 @@ static int log_prune(const goaccel_prune_event *ev, void *payload)
 
 static void test_store__prune_lru_by_size_and_age(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_prune_options po = GOACCEL_PRUNE_OPTIONS_INIT;
 	goaccel_prune_result pr;
 	goaccel_store_usage u;
@@ -1006,7 +954,6 @@ static void test_store__prune_lru_by_size_and_age(void **state)
 	prune_log log;
 	char big[4096], *p;
 	int i;
-	(void)state;
 	for (i = 0; i < 4; i++) {
 		char key[16];
 		memset(big, 'a' + i, sizeof(big) - 1);
@@ -1065,20 +1012,16 @@ static void test_store__prune_lru_by_size_and_age(void **state)
 	GA_OK(goaccel_store_action_lookup(&a, s, NULL, &k));
 	goaccel_action_free(a);
 	expect_clean(s);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_store__prune_collects_unreferenced_blobs_after_grace(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_prune_options po = GOACCEL_PRUNE_OPTIONS_INIT;
 	goaccel_prune_result pr;
 	goaccel_digest shared, lone, refd;
 	char *p;
-	(void)state;
 	put_simple(s, "a", "gobuild", "out", "shared-content", 1);
 	put_simple(s, "b", "gobuild", "out", "shared-content", 1);
 	GA_OK(goaccel_digest_buffer(&shared, "shared-content", 14));
@@ -1128,9 +1071,6 @@ static void test_store__prune_collects_unreferenced_blobs_after_grace(void **sta
 	assert_int_equal(pr.blobs, 1);
 	assert_int_equal(goaccel_store_blob_exists(s, &shared), 0);
 	expect_clean(s);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void make_readonly_modcache(const char *data)
@@ -1144,14 +1084,13 @@ static void make_readonly_modcache(const char *data)
 
 static void test_store__prune_skips_mounts_in_use_and_removes_readonly_trees(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_mount *m = NULL, *busy = NULL;
 	goaccel_prune_options po = GOACCEL_PRUNE_OPTIONS_INIT;
 	goaccel_prune_result pr;
 	goaccel_mount_list *l;
 	char *data;
-	(void)state;
 	GA_OK(goaccel_mount_acquire(&m, s, "gomod", GOACCEL_MOUNT_SHARED, NULL));
 	data = strdup(goaccel_mount_path(m));
 	make_readonly_modcache(data);
@@ -1179,9 +1118,6 @@ static void test_store__prune_skips_mounts_in_use_and_removes_readonly_trees(voi
 	goaccel_mount_list_free(l);
 	expect_clean(s);
 	free(data);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* ---- verify -------------------------------------------------------------------------------- */
@@ -1196,14 +1132,14 @@ static int count_events(const goaccel_verify_event *ev, void *payload)
 
 static void test_store__verify_reports_and_repairs(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir;
+	goaccel_store *s = fx->s;
 	goaccel_verify_options vo = GOACCEL_VERIFY_OPTIONS_INIT;
 	goaccel_verify_result vr;
 	goaccel_digest d, r;
 	char *p;
 	int events = 0;
-	(void)state;
 	put_simple(s, "good", "gobuild", "out", "good", 1);
 	put_simple(s, "corrupt", "gobuild", "out", "will be damaged", 1);
 	put_simple(s, "dangling", "gobuild", "out", "will vanish", 1);
@@ -1254,9 +1190,6 @@ static void test_store__verify_reports_and_repairs(void **state)
 		unlink(tmp);
 		free(tmp);
 	}
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* ---- export / import ----------------------------------------------------------------------- */
@@ -1510,12 +1443,12 @@ static void test_store__import_refuses_hostile_archives(void **state)
 		  {"actions/1111111111111111111111111111111111111111111111111111111111111111.json", AE_IFREG, 0644, "{\"version\":1}", NULL, NULL, -1},
 		  TF_MANIFEST, TF_END}, GOACCEL_EINVALID, "actions/1111"},
 	};
-	char *dir = tu_tempdir("ga-store"), *root = tu_path(dir, "store"), *outside = tu_path(dir, "outside");
+	tf_store *fx = *state;
+	char *dir = fx->dir, *outside = tu_path(dir, "outside");
 	char *arch = tu_path(dir, "evil.tar");
-	goaccel_store *s = open_store(root);
+	goaccel_store *s = fx->s;
 	goaccel_import_options io = GOACCEL_IMPORT_OPTIONS_INIT;
 	size_t i;
-	(void)state;
 	assert_int_equal(ga_mkdir_p(outside, 0755), 0);
 	io.max_entry_size = 250; /* the header and manifest fit, BIG300 does not */
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
@@ -1534,12 +1467,8 @@ static void test_store__import_refuses_hostile_archives(void **state)
 		goaccel_mount_list_free(l);
 		expect_clean(s);
 	}
-	goaccel_store_free(s);
-	free(root);
 	free(outside);
 	free(arch);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* Inside links are fine: a symlink climbing no higher than its mount, a hard link to a file of
@@ -1588,8 +1517,8 @@ static void test_store__import_accepts_links_inside_the_mount(void **state)
 /* The fuzz corpus's valid seed (written by Python's tarfile, not by us) imports whole. */
 static void test_store__import_foreign_tar_from_the_fuzz_corpus(void **state)
 {
-	char *dir = tu_tempdir("ga-store");
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	goaccel_store *s = fx->s;
 	goaccel_transfer_result ir;
 	goaccel_action *a = NULL;
 	goaccel_digest k, got;
@@ -1597,7 +1526,6 @@ static void test_store__import_foreign_tar_from_the_fuzz_corpus(void **state)
 	const char *seeds[] = {GOACCEL_SOURCE_DIR "/fuzz/corpus/store_import/valid.tar",
 	                       GOACCEL_SOURCE_DIR "/fuzz/corpus/store_import/valid.tar.zst"};
 	size_t i;
-	(void)state;
 	for (i = 0; i < 2; i++) {
 		GA_OK(goaccel_store_import(&ir, s, seeds[i], NULL));
 		assert_int_equal(ir.actions, 1);
@@ -1619,9 +1547,6 @@ static void test_store__import_foreign_tar_from_the_fuzz_corpus(void **state)
 	assert_int_equal(file_mode(p), 0555);
 	free(p);
 	expect_clean(s);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* An archive cut anywhere is refused and leaves nothing from it visible. */
@@ -1700,13 +1625,13 @@ static char *strip_nl(char *s)
 
 static void test_store__docs_examples_match(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *doc = tu_read(GOACCEL_SOURCE_DIR "/docs/store.md", NULL);
-	goaccel_store *s = open_store(dir);
+	tf_store *fx = *state;
+	char *dir = fx->dir, *doc = tu_read(GOACCEL_SOURCE_DIR "/docs/store.md", NULL);
+	goaccel_store *s = fx->s;
 	goaccel_digest k, b;
 	goaccel_action_output o = {"bin/app", NULL, 0755, "hello", 5};
 	goaccel_action_meta m = GOACCEL_ACTION_META_INIT;
 	char *want, *got, *p;
-	(void)state;
 	m.duration_ns = INT64_C(2500000000);
 	m.created_ns = INT64_C(1700000000000000000);
 	m.info = "go build ./cmd/app";
@@ -1750,9 +1675,6 @@ static void test_store__docs_examples_match(void **state)
 	free(p);
 
 	free(doc);
-	goaccel_store_free(s);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* ---- the multi-process stress test --------------------------------------------------------- */
@@ -2146,30 +2068,30 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__default_root),
 		cmocka_unit_test(test_store__open_creates_private_versioned_root),
-		cmocka_unit_test(test_store__blobs_roundtrip_and_match_sha256sum),
-		cmocka_unit_test(test_store__corrupt_blob_is_removed_and_counted),
-		cmocka_unit_test(test_store__action_put_lookup_restore),
-		cmocka_unit_test(test_store__action_rejects_bad_names),
-		cmocka_unit_test(test_store__damaged_or_dangling_records_are_misses),
-		cmocka_unit_test(test_store__lookup_peek_counts_nothing),
-		cmocka_unit_test(test_store__fetch_restores_and_verifies_in_one_pass),
-		cmocka_unit_test(test_store__action_list),
-		cmocka_unit_test(test_store__restore_never_follows_symlinks_out),
+		cmocka_unit_test_setup_teardown(test_store__blobs_roundtrip_and_match_sha256sum, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__corrupt_blob_is_removed_and_counted, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__action_put_lookup_restore, tf_setup_sub, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__action_rejects_bad_names, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__damaged_or_dangling_records_are_misses, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__lookup_peek_counts_nothing, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__fetch_restores_and_verifies_in_one_pass, tf_setup_sub, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__action_list, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__restore_never_follows_symlinks_out, tf_setup_sub, tf_teardown),
 		cmocka_unit_test(test_store__verify_cache_still_catches_tampering),
-		cmocka_unit_test(test_store__refs),
-		cmocka_unit_test(test_store__stats_json_and_reset),
-		cmocka_unit_test(test_store__stats_exact_across_processes),
-		cmocka_unit_test(test_store__prune_lru_by_size_and_age),
-		cmocka_unit_test(test_store__prune_collects_unreferenced_blobs_after_grace),
-		cmocka_unit_test(test_store__prune_skips_mounts_in_use_and_removes_readonly_trees),
-		cmocka_unit_test(test_store__verify_reports_and_repairs),
+		cmocka_unit_test_setup_teardown(test_store__refs, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__stats_json_and_reset, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__stats_exact_across_processes, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__prune_lru_by_size_and_age, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__prune_collects_unreferenced_blobs_after_grace, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__prune_skips_mounts_in_use_and_removes_readonly_trees, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_store__verify_reports_and_repairs, tf_setup, tf_teardown),
 		cmocka_unit_test(test_store__export_import_roundtrip),
 		cmocka_unit_test(test_store__export_delta_since_base),
-		cmocka_unit_test(test_store__import_refuses_hostile_archives),
+		cmocka_unit_test_setup_teardown(test_store__import_refuses_hostile_archives, tf_setup_sub, tf_teardown),
 		cmocka_unit_test(test_store__import_accepts_links_inside_the_mount),
-		cmocka_unit_test(test_store__import_foreign_tar_from_the_fuzz_corpus),
+		cmocka_unit_test_setup_teardown(test_store__import_foreign_tar_from_the_fuzz_corpus, tf_setup, tf_teardown),
 		cmocka_unit_test(test_store__import_truncated_archives),
-		cmocka_unit_test(test_store__docs_examples_match),
+		cmocka_unit_test_setup_teardown(test_store__docs_examples_match, tf_setup, tf_teardown),
 		cmocka_unit_test(test_store__stress_8_processes),
 		cmocka_unit_test(test_store__crash_kill9_leaves_store_valid),
 	};
