@@ -63,3 +63,31 @@ func ExampleStore_Export() {
 	// 1 <nil>
 	// true
 }
+
+// A hit restores a step's outputs in one pass: every blob is verified while it is copied, so a
+// damaged one never reaches the directory. ListActions shows the records without counting.
+func ExampleStore_FetchAction() {
+	dir, _ := os.MkdirTemp("", "fetch")
+	defer os.RemoveAll(dir)
+	store, _ := goaccel.OpenStore(filepath.Join(dir, "cache"))
+	defer store.Close()
+	key, _ := goaccel.DigestBytes([]byte("go build ./cmd/app, tags=musl"))
+	store.PutAction(key, "gobuild", []goaccel.ActionOutput{{Name: "app", Data: []byte("binary"), Mode: 0o755}}, nil)
+
+	act, err := store.FetchAction("gobuild", key, filepath.Join(dir, "out"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	act.Free()
+	b, _ := os.ReadFile(filepath.Join(dir, "out", "app"))
+	fmt.Println(string(b))
+
+	list, _ := store.ListActions(&goaccel.ListActionsOptions{Kind: "gobuild"})
+	for _, e := range list.Entries {
+		fmt.Println(e.Kind, e.Outputs[0].Name, e.TotalSize)
+	}
+	// Output:
+	// binary
+	// gobuild app 6
+}
