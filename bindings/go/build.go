@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"sort"
 	"time"
 	"unsafe"
 )
@@ -130,6 +131,17 @@ type BuildOptions struct {
 	Target    string // the name under which this build is remembered for explanations
 	DryRun    bool   // compute and look up every key, run and write nothing
 
+	// The image's configuration (the final stage's ENV, ENTRYPOINT, CMD, WORKDIR, USER, LABEL).
+	// Used only with ImageDir and part of no step key; values replace the base image's.
+	ImageEnv []string // NAME=VALUE variables of the image (not go's environment: that is Env)
+	// ImageEntrypoint is the entrypoint in argv form. nil: the first binary, or with ImageCmd the
+	// base's (as a Dockerfile with only CMD); an empty non-nil slice clears it (ENTRYPOINT []).
+	ImageEntrypoint []string
+	ImageCmd        []string          // the command in argv form (nil or empty: the base's, or none)
+	ImageWorkdir    string            // the working directory ("": the base's, or none)
+	ImageUser       string            // "uid", "uid:gid" or a name ("": the base's, or none)
+	ImageLabels     map[string]string // labels of the image
+
 	// Progress, when set, receives every event in the goroutine that called Build. Returning an
 	// error cancels the build like a cancelled context does; Build's error then wraps it.
 	Progress func(BuildEvent) error
@@ -245,10 +257,7 @@ func (o *BuildOptions) toC(a *cArena) (*C.goaccel_build_options, error) {
 		return nil, errorf(ErrVersion, "goaccel_build_options_init failed")
 	}
 	c.cache_dir = a.strOrNil(o.CacheDir)
-	if len(o.Packages) > 0 {
-		c.packages = a.strs(o.Packages)
-		c.package_count = C.size_t(len(o.Packages))
-	}
+	c.packages, c.package_count = a.strList(o.Packages)
 	c.tags = a.strOrNil(o.Tags)
 	c.ldflags = a.strOrNil(o.LDFlags)
 	c.gcflags = a.strOrNil(o.GCFlags)
@@ -257,10 +266,7 @@ func (o *BuildOptions) toC(a *cArena) (*C.goaccel_build_options, error) {
 	c.cgo = C.int(o.Cgo)
 	c.goos = a.strOrNil(o.GOOS)
 	c.goarch = a.strOrNil(o.GOARCH)
-	if env := dedupEnv(o.Env); len(env) > 0 {
-		c.env = a.strs(env)
-		c.env_count = C.size_t(len(env))
-	}
+	c.env, c.env_count = a.strList(dedupEnv(o.Env))
 	c.envp = a.strs(dedupEnv(o.Environ))
 	c.output_dir = a.strOrNil(o.OutputDir)
 	c.bin_dir = a.strOrNil(o.BinDir)
@@ -280,6 +286,21 @@ func (o *BuildOptions) toC(a *cArena) (*C.goaccel_build_options, error) {
 	c.base_ref = a.strOrNil(o.BaseRef)
 	c.target = a.strOrNil(o.Target)
 	c.dry_run = cBool(o.DryRun)
+	c.image_env, c.image_env_count = a.strList(o.ImageEnv)
+	entrypoint := o.ImageEntrypoint
+	if entrypoint != nil && len(entrypoint) == 0 {
+		entrypoint = []string{""} // the library's "clear it"
+	}
+	c.image_entrypoint, c.image_entrypoint_count = a.strList(entrypoint)
+	c.image_cmd, c.image_cmd_count = a.strList(o.ImageCmd)
+	c.image_workdir = a.strOrNil(o.ImageWorkdir)
+	c.image_user = a.strOrNil(o.ImageUser)
+	labels := make([]string, 0, len(o.ImageLabels))
+	for k, v := range o.ImageLabels {
+		labels = append(labels, k+"="+v)
+	}
+	sort.Strings(labels) // the same image for the same map
+	c.image_labels, c.image_label_count = a.strList(labels)
 	return c, a.err
 }
 

@@ -2,6 +2,7 @@ package goaccel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -287,5 +288,105 @@ func TestBuildErrors(t *testing.T) {
 		Progress: func(BuildEvent) error { return stop }})
 	if !errors.Is(err, ErrUser) || !errors.Is(err, stop) {
 		t.Fatalf("callback error: %v", err)
+	}
+}
+
+// ociImageConfig is the "config" object of the only image in an OCI layout, read through
+// index.json → manifest → config blob.
+type ociImageConfig struct {
+	Env        []string          `json:"Env"`
+	Entrypoint []string          `json:"Entrypoint"`
+	Cmd        []string          `json:"Cmd"`
+	WorkingDir string            `json:"WorkingDir"`
+	User       string            `json:"User"`
+	Labels     map[string]string `json:"Labels"`
+}
+
+func readOCIConfig(t *testing.T, layout string) ociImageConfig {
+	t.Helper()
+	readJSON := func(path string, v interface{}) {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	blob := func(digest string) string {
+		return filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:"))
+	}
+	var idx ociIndex
+	readJSON(filepath.Join(layout, "index.json"), &idx)
+	if len(idx.Manifests) != 1 {
+		t.Fatalf("%s holds %d manifests", layout, len(idx.Manifests))
+	}
+	var manifest struct {
+		Config struct {
+			Digest string `json:"digest"`
+		} `json:"config"`
+	}
+	readJSON(blob(idx.Manifests[0].Digest), &manifest)
+	var config struct {
+		Config ociImageConfig `json:"config"`
+	}
+	readJSON(blob(manifest.Config.Digest), &config)
+	return config.Config
+}
+
+func hasAll(list []string, want ...string) bool {
+	for _, w := range want {
+		found := false
+		for _, s := range list {
+			found = found || s == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// The image options reach the image's config: ENV, ENTRYPOINT, CMD, WORKDIR, USER and LABEL;
+// an empty (non-nil) entrypoint clears it, none given makes it the binary. They are part of no
+// key: the later builds hit and still write their own configuration.
+func TestBuildImageConfig(t *testing.T) {
+	opts := exampleModule(t)
+	ctx := context.Background()
+	opts.ImageDir = filepath.Join(t.TempDir(), "oci")
+	opts.ImageEnv = []string{"TZ=Asia/Shanghai", "MODE=prod"}
+	opts.ImageEntrypoint = []string{"/orders", "--serve"}
+	opts.ImageCmd = []string{"--port", "8080"}
+	opts.ImageWorkdir = "/srv"
+	opts.ImageUser = "65534:65534"
+	opts.ImageLabels = map[string]string{"org.opencontainers.image.title": "orders", "team": "ci"}
+	if _, err := Build(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	c := readOCIConfig(t, opts.ImageDir)
+	if !hasAll(c.Env, "TZ=Asia/Shanghai", "MODE=prod") || strings.Join(c.Entrypoint, " ") != "/orders --serve" ||
+		strings.Join(c.Cmd, " ") != "--port 8080" || c.WorkingDir != "/srv" || c.User != "65534:65534" ||
+		len(c.Labels) != 2 || c.Labels["org.opencontainers.image.title"] != "orders" || c.Labels["team"] != "ci" {
+		t.Fatalf("image config %+v", c)
+	}
+
+	opts.ImageEntrypoint, opts.ImageCmd = []string{}, []string{"/orders"}
+	opts.ImageEnv, opts.ImageWorkdir, opts.ImageUser, opts.ImageLabels = nil, "", "", nil
+	r, err := Build(ctx, opts)
+	if err != nil || r.Step(StepBuild).Status != StatusHit {
+		t.Fatalf("second build: %v, %+v", err, r)
+	}
+	if c := readOCIConfig(t, opts.ImageDir); len(c.Entrypoint) != 0 || strings.Join(c.Cmd, " ") != "/orders" ||
+		hasAll(c.Env, "MODE=prod") || c.WorkingDir != "" || c.User != "" || len(c.Labels) != 0 {
+		t.Fatalf("image config with the entrypoint cleared %+v", c)
+	}
+
+	opts.ImageEntrypoint, opts.ImageCmd = nil, nil
+	if _, err := Build(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if c := readOCIConfig(t, opts.ImageDir); strings.Join(c.Entrypoint, " ") != "/orders" || len(c.Cmd) != 0 {
+		t.Fatalf("default image config %+v", c)
 	}
 }

@@ -67,6 +67,14 @@ func (a *cArena) strs(ss []string) **C.char {
 	return arr
 }
 
+// strList is strs for a (pointer, count) pair: NULL and 0 for an empty list.
+func (a *cArena) strList(ss []string) (**C.char, C.size_t) {
+	if len(ss) == 0 {
+		return nil, 0
+	}
+	return a.strs(ss), C.size_t(len(ss))
+}
+
 // bytes copies b into C memory owned by the arena (NULL for an empty b).
 func (a *cArena) bytes(b []byte) unsafe.Pointer {
 	if len(b) == 0 || a.err != nil {

@@ -155,31 +155,50 @@ PyDoc_STRVAR(go_build_doc,
 	"go_build($module, /, module_dir, *, cache_dir=None, packages=None, tags=None, ldflags=None,"
 	" gcflags=None, trimpath=True, buildvcs=False, cgo=0, goos=None, goarch=None, env=None,"
 	" envp=None, output_dir=None, bin_dir=None, copies=None, image_dir=None, image_ref=None,"
-	" base_dir=None, base_ref=None, target=None, dry_run=False, progress=None)\n--\n\n"
+	" base_dir=None, base_ref=None, target=None, dry_run=False, progress=None, image_env=None,"
+	" entrypoint=None, cmd=None, workdir=None, user=None, labels=None)\n--\n\n"
 	"goaccel_go_build(); use goaccel.go_build() for the documented interface.");
 
 static PyObject *go_build(PyObject *module, PyObject *args, PyObject *kwargs)
 {
 	static char *kwlist[] = {"module_dir", "cache_dir", "packages", "tags", "ldflags", "gcflags", "trimpath",
 		"buildvcs", "cgo", "goos", "goarch", "env", "envp", "output_dir", "bin_dir", "copies", "image_dir",
-		"image_ref", "base_dir", "base_ref", "target", "dry_run", "progress", NULL};
+		"image_ref", "base_dir", "base_ref", "target", "dry_run", "progress", "image_env", "entrypoint", "cmd",
+		"workdir", "user", "labels", NULL};
+	static const char *const clear[] = {"", NULL}; /* the library's "no entrypoint at all" */
 	ga_py_state *st = ga_py_state_of_module(module);
 	goaccel_build_options opts = GOACCEL_BUILD_OPTIONS_INIT;
 	goaccel_build_result *res = NULL;
 	PyObject *dir = NULL, *cache = NULL, *output = NULL, *image_dir = NULL, *base_dir = NULL;
 	PyObject *envp_obj = Py_None, *copies_obj = Py_None, *copies_keep = NULL, *progress = Py_None, *result = NULL;
-	ga_py_strlist packages = {0}, env = {0}, envp = {0};
+	ga_py_strlist packages = {0}, env = {0}, envp = {0}, image_env = {0}, entrypoint = {0}, cmd = {0}, labels = {0};
+	PyObject *entrypoint_obj = Py_None;
 	goaccel_build_copy *copies = NULL;
 	size_t ncopies = 0;
 	ga_py_callback cb = {0};
 	int rc;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|$O&O&zzzppizzO&OO&zOO&zO&zzpO:go_build", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|$O&O&zzzppizzO&OO&zOO&zO&zzpOO&OO&zzO&:go_build", kwlist,
 		    ga_py_path_converter, &dir, ga_py_optional_path_converter, &cache, ga_py_strlist_converter, &packages,
 		    &opts.tags, &opts.ldflags, &opts.gcflags, &opts.trimpath, &opts.buildvcs, &opts.cgo, &opts.goos,
 		    &opts.goarch, ga_py_strlist_converter, &env, &envp_obj, ga_py_optional_path_converter, &output,
 		    &opts.bin_dir, &copies_obj, ga_py_optional_path_converter, &image_dir, &opts.image_ref,
-		    ga_py_optional_path_converter, &base_dir, &opts.base_ref, &opts.target, &opts.dry_run, &progress))
+		    ga_py_optional_path_converter, &base_dir, &opts.base_ref, &opts.target, &opts.dry_run, &progress,
+		    ga_py_strlist_converter, &image_env, &entrypoint_obj, ga_py_strlist_converter, &cmd,
+		    &opts.image_workdir, &opts.image_user, ga_py_strlist_converter, &labels))
 		return NULL;
+	/* entrypoint: None = not given (the binary, or with cmd the base's); [] = cleared. */
+	if (entrypoint_obj != Py_None) {
+		if (!ga_py_strlist_converter(entrypoint_obj, &entrypoint))
+			goto done;
+		opts.image_entrypoint = entrypoint.count ? entrypoint.strings : clear;
+		opts.image_entrypoint_count = entrypoint.count ? entrypoint.count : 1;
+	}
+	opts.image_env = image_env.strings;
+	opts.image_env_count = image_env.count;
+	opts.image_cmd = cmd.strings;
+	opts.image_cmd_count = cmd.count;
+	opts.image_labels = labels.strings;
+	opts.image_label_count = labels.count;
 	if (envp_obj != Py_None) {
 		if (!ga_py_strlist_converter(envp_obj, &envp))
 			goto done;
@@ -213,6 +232,10 @@ done:
 	ga_py_strlist_dispose(&packages);
 	ga_py_strlist_dispose(&env);
 	ga_py_strlist_dispose(&envp);
+	ga_py_strlist_dispose(&image_env);
+	ga_py_strlist_dispose(&entrypoint);
+	ga_py_strlist_dispose(&cmd);
+	ga_py_strlist_dispose(&labels);
 	Py_XDECREF(dir);
 	Py_XDECREF(cache);
 	Py_XDECREF(output);

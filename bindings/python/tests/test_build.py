@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -120,6 +121,42 @@ def test_ci_build_example_carries_the_cache_to_a_new_machine(app: Path, go_env: 
     assert re.search(r"build: hit", warm), warm
     assert (tmp_path / "out2" / "orders").exists()
     assert list(archive.parent.glob("cache.delta-*.tar.zst"))
+
+
+def _oci_config(layout: Path) -> dict[str, Any]:
+    """The "config" object of the only image in an OCI layout (index → manifest → config)."""
+    def blob(digest: str) -> Any:
+        return json.loads((layout / "blobs" / "sha256" / digest.removeprefix("sha256:")).read_text())
+    [entry] = json.loads((layout / "index.json").read_text())["manifests"]
+    config: dict[str, Any] = blob(blob(entry["digest"])["config"]["digest"]).get("config", {})
+    return config
+
+
+def test_image_configuration(app: Path, go_env: dict[str, str], tmp_path: Path, cache: Path) -> None:
+    """ENV, ENTRYPOINT, CMD, WORKDIR, USER and LABEL of the image; entrypoint=[] clears it, none
+    makes it the binary. None of it is in a key: the later builds hit and still write theirs."""
+    layout = tmp_path / "oci"
+    common: dict[str, Any] = dict(cache_dir=cache, environ=go_env, image_dir=layout, tags="musl")
+    goaccel.go_build(app, image_env={"TZ": "Asia/Shanghai", "MODE": "prod"},
+                     entrypoint=["/orders", "--serve"], cmd=["--port", "8080"], workdir="/srv",
+                     user="65534:65534", labels={"org.opencontainers.image.title": "orders"}, **common)
+    c = _oci_config(layout)
+    assert {"TZ=Asia/Shanghai", "MODE=prod"} <= set(c["Env"])
+    assert (c["Entrypoint"], c["Cmd"]) == (["/orders", "--serve"], ["--port", "8080"])
+    assert (c["WorkingDir"], c["User"]) == ("/srv", "65534:65534")
+    assert c["Labels"] == {"org.opencontainers.image.title": "orders"}
+
+    cleared = goaccel.go_build(app, entrypoint=[], cmd=["/orders"], **common)
+    assert cleared.build.hit
+    c = _oci_config(layout)
+    assert not c.get("Entrypoint") and c["Cmd"] == ["/orders"] and "MODE=prod" not in c.get("Env", [])
+    assert not c.get("WorkingDir") and not c.get("User") and not c.get("Labels")
+
+    goaccel.go_build(app, **common)
+    c = _oci_config(layout)
+    assert c["Entrypoint"] == ["/orders"] and not c.get("Cmd")
+    with pytest.raises(TypeError):  # a lone string is not an argv
+        goaccel.go_build(app, entrypoint="/orders", **common)
 
 
 def _go_build_children() -> list[int]:

@@ -6,7 +6,7 @@ import enum
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import _goaccel
 from ._goaccel import Digest
@@ -181,7 +181,10 @@ def go_build(module_dir: StrPath, *, cache_dir: StrPath | None = None,
              copies: Iterable[tuple[str, str]] = (), image_dir: StrPath | None = None,
              image_ref: str | None = None, base_dir: StrPath | None = None,
              base_ref: str | None = None, target: str | None = None, dry_run: bool = False,
-             progress: Callable[[BuildEvent], object] | None = None) -> BuildResult:
+             progress: Callable[[BuildEvent], object] | None = None,
+             image_env: Mapping[str, str] | None = None, entrypoint: Sequence[str] | None = None,
+             cmd: Sequence[str] | None = None, workdir: str | None = None, user: str | None = None,
+             labels: Mapping[str, str] | None = None) -> BuildResult:
     """Builds a Go module the way a BuildKit Dockerfile with cache mounts does, with no daemon:
     toolchain identity, `go mod download` (keyed by go.mod/go.sum/toolchain/proxy settings),
     `go build` (keyed by exactly the files go can read, flags and toolchain), then the binaries
@@ -193,6 +196,10 @@ def go_build(module_dir: StrPath, *, cache_dir: StrPath | None = None,
     cancels the build and propagates unchanged; so does the exception of a SIGINT handler
     (Ctrl-C: KeyboardInterrupt), with or without progress, unless SIGINT is ignored. Raises
     BuildFailed with go's output when go fails.
+
+    The image (image_dir, on base_dir's image if given) gets image_env (ENV; not go's env),
+    entrypoint (argv; None: the first binary, or with cmd the base's; []: none at all), cmd,
+    workdir, user and labels; these replace the base's values and are part of no step key.
     """
     cb = None
     if progress is not None:
@@ -210,7 +217,10 @@ def go_build(module_dir: StrPath, *, cache_dir: StrPath | None = None,
         envp=None if environ is None else [f"{k}={v}" for k, v in environ.items()],
         output_dir=output_dir, bin_dir=bin_dir, copies=list(copies), image_dir=image_dir,
         image_ref=image_ref, base_dir=base_dir, base_ref=base_ref, target=target,
-        dry_run=dry_run, progress=cb)
+        dry_run=dry_run, progress=cb,
+        image_env=[f"{k}={v}" for k, v in (image_env or {}).items()],
+        entrypoint=entrypoint, cmd=cmd,
+        workdir=workdir, user=user, labels=[f"{k}={v}" for k, v in (labels or {}).items()])
     return _result(raw)
 
 

@@ -316,6 +316,9 @@ def go_build(module_dir: _StrPath, *, cache_dir: _StrPath | None = ..., packages
              copies: Iterable[tuple[str, str]] | None = ..., image_dir: _StrPath | None = ...,
              image_ref: str | None = ..., base_dir: _StrPath | None = ..., base_ref: str | None = ...,
              target: str | None = ..., dry_run: bool = ...,
-             progress: Callable[[Any], object] | None = ...) -> _BuildDict: ...
+             progress: Callable[[Any], object] | None = ..., image_env: Iterable[str] | None = ...,
+             entrypoint: Iterable[str] | None = ..., cmd: Iterable[str] | None = ...,
+             workdir: str | None = ..., user: str | None = ...,
+             labels: Iterable[str] | None = ...) -> _BuildDict: ...
 
 LAYERS: Final[frozenset[str]]
