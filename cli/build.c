@@ -305,6 +305,13 @@ static int add_copy(build_args *a, const char *arg, const char *cmd)
 	return 0;
 }
 
+/* An options array and its count from a list collected on the command line (borrowed). */
+static void use_list(const char *const **v, size_t *n, const cli_list *l)
+{
+	*v = l->v;
+	*n = l->n;
+}
+
 static int parse(build_args *a, progress *p, int argc, char **argv, const char *cmd)
 {
 	int c, rc;
@@ -363,18 +370,12 @@ static int parse(build_args *a, progress *p, int argc, char **argv, const char *
 	                      a->o.image_workdir || a->o.image_user))
 		return cli_usage_error(cmd, "--image-env, --entrypoint, --cmd, --workdir, --user and "
 		                            "--label need --image");
-	a->o.image_env = a->image_env.v;
-	a->o.image_env_count = a->image_env.n;
-	a->o.image_entrypoint = a->entrypoint.v;
-	a->o.image_entrypoint_count = a->entrypoint.n;
-	a->o.image_cmd = a->cmd.v;
-	a->o.image_cmd_count = a->cmd.n;
-	a->o.image_labels = a->labels.v;
-	a->o.image_label_count = a->labels.n;
-	a->o.packages = a->packages.v;
-	a->o.package_count = a->packages.n;
-	a->o.env = a->env.v;
-	a->o.env_count = a->env.n;
+	use_list(&a->o.image_env, &a->o.image_env_count, &a->image_env);
+	use_list(&a->o.image_entrypoint, &a->o.image_entrypoint_count, &a->entrypoint);
+	use_list(&a->o.image_cmd, &a->o.image_cmd_count, &a->cmd);
+	use_list(&a->o.image_labels, &a->o.image_label_count, &a->labels);
+	use_list(&a->o.packages, &a->o.package_count, &a->packages);
+	use_list(&a->o.env, &a->o.env_count, &a->env);
 	a->o.copies = a->copies;
 	a->o.image_dir = a->image_dir;
 	a->o.base_dir = a->base_dir;
