@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ typedef struct {
 	char *tree;     /* the output tree (binaries + copies) */
 	char *gowork;   /* where go build writes the binaries: stage, or a stable work dir */
 	int work_fd;    /* the lock of the stable work dir (-1: none) */
+	char *work_stamp; /* the identity of the binary left in the stable work dir */
 	int outputs_written; /* run_build wrote the binaries into the output directory */
 	int fetched;         /* the build step's hit restored its binaries as it was looked up */
 	ga_buf log;     /* go's output, for an error message */
@@ -643,6 +645,34 @@ done:
 	return error;
 }
 
+/* "NAME DEV INO SIZE MTIME_NS CTIME_NS": a file's identity as the file system reports it. Any
+ * write, chmod, link or replacement changes it (ctime is set only by the kernel). */
+static int file_identity(char *buf, size_t len, const char *dir, const char *name)
+{
+	struct stat st;
+	char *path = ga_path_join(dir, name);
+	int ok = path && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	if (ok)
+		snprintf(buf, len, "%s %llu %llu %lld %lld %lld\n", name, (unsigned long long)st.st_dev,
+		         (unsigned long long)st.st_ino, (long long)st.st_size,
+		         (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+		         (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec);
+	return ok;
+}
+
+/* After a build in the stable work dir: the identity of the binary go left there (which the
+ * output directory may share, as a hard link), checked before the next build uses it. */
+static int stamp_workdir(ga_build *b, const goaccel_strarray *names)
+{
+	char id[PATH_MAX + 128];
+	if (names->count == 1 && file_identity(id, sizeof(id), b->gowork, names->strings[0]))
+		return ga_write_file_atomic(b->work_stamp, id, strlen(id), 0600, 0);
+	if (unlink(b->work_stamp) < 0 && errno != ENOENT)
+		return ga_error_os(GOACCEL_ERROR, errno, "%s: unlink", b->work_stamp);
+	return 0;
+}
+
 /* The regular files go left in dir. In a stable work dir (fresh_after > 0), go links only what
  * is out of date, so an older file is an output too, unless a file was written in this build
  * beside it: then the older one is a leftover (the binary's name changed) and is removed. */
@@ -677,22 +707,31 @@ static int list_stage(goaccel_strarray *names, const char *dir, int64_t fresh_af
 	return error;
 }
 
-/* Copies src to dir/name through a temporary file renamed over the old one, so that a reader
- * of the output never sees a half-written binary. */
-static int write_output_file(const char *src, const char *dir, const char *name, mode_t mode)
+/* Puts src at dir/name through a temporary name renamed over the old file, so that a reader of
+ * the output never sees a half-written binary: a hard link when allowed (link != 0, same file
+ * system), else a copy. */
+static int write_output_file(const char *src, const char *dir, const char *name, mode_t mode,
+                             int link_ok)
 {
 	static int counter;
 	char *dst = ga_path_join(dir, name), *tmp = NULL;
-	int error;
+	struct stat a, b;
+	int error = 0;
 	if (!dst || asprintf(&tmp, "%s/.%s.goaccel-%ld-%d", dir, name, (long)getpid(),
 	                     __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED)) < 0) {
 		free(dst);
 		return ga_error_oom();
 	}
-	if ((error = ga_copy_file(src, tmp, mode, 1)) == 0 && rename(tmp, dst) < 0)
+	if (link_ok && stat(src, &a) == 0 && lstat(dst, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		goto done; /* dst is src already (renaming a link over itself would do nothing) */
+	if (!link_ok || link(src, tmp) < 0)
+		error = ga_copy_file(src, tmp, mode, 1);
+	if (error == 0 && rename(tmp, dst) < 0)
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: rename to %s", tmp, dst);
 	if (error < 0)
 		unlink(tmp);
+done:
 	free(tmp);
 	free(dst);
 	return error;
@@ -727,8 +766,8 @@ static void *hash_and_write_outputs(void *payload)
 			continue; /* the same bytes are there already (a relink that changed nothing) */
 		if (stat(o->path, &st) < 0)
 			job->error = ga_error_os(0, errno, "%s: stat", o->path);
-		else
-			job->error = write_output_file(o->path, job->out_dir, o->name, st.st_mode & 0777);
+		else /* a hard link: see "The stable work dir" in docs/build.md for why that is safe */
+			job->error = write_output_file(o->path, job->out_dir, o->name, st.st_mode & 0777, 1);
 	}
 	if (job->error < 0) /* the error is thread-local: carry its text to the building thread */
 		snprintf(job->message, sizeof(job->message), "%s", goaccel_error_last()->message);
@@ -792,6 +831,8 @@ static int save_outputs(ga_build *b, const goaccel_strarray *names, const goacce
 	if (error == 0 && job.error < 0)
 		error = ga_error(job.error, GOACCEL_ERROR_BUILD, "%s", job.message);
 	b->outputs_written = error == 0 && job.out_dir != NULL;
+	if (error == 0 && b->work_fd >= 0)
+		error = stamp_workdir(b, names);
 	for (i = 0; i < names->count && error == 0; i++) {
 		struct stat st;
 		if (stat(outs[i].path, &st) < 0) {
@@ -802,7 +843,7 @@ static int save_outputs(ga_build *b, const goaccel_strarray *names, const goacce
 		                                   (uint64_t)st.st_size, st.st_mode & 0777);
 		/* an image is made from the output tree: the binaries join it there */
 		if (error == 0 && b->stage && strcmp(b->stage, b->gowork) != 0)
-			error = write_output_file(outs[i].path, b->stage, names->strings[i], st.st_mode & 0777);
+			error = write_output_file(outs[i].path, b->stage, names->strings[i], st.st_mode & 0777, 0);
 	}
 done:
 	for (i = 0; outs && i < names->count; i++)
@@ -1391,19 +1432,38 @@ static int acquire_workdir(ga_build *b, int *used)
 	futimens(fd, NULL); /* last used, for empty_stale_workdirs() */
 	if ((error = ga_mkdir_p(dir, 0755)) < 0)
 		goto done;
-	/* Anything but one binary there is not go's doing: start afresh. */
+	if (asprintf(&b->work_stamp, "%s.stamp", dir) < 0) {
+		b->work_stamp = NULL;
+		error = ga_error_oom();
+		goto done;
+	}
+	/* Anything but the one binary the last build left there, unchanged since (it may be linked
+	 * from an output directory, where someone could have written to it), is not go's doing:
+	 * start afresh, and go links anew. */
 	if ((dh = opendir(dir)) != NULL) {
 		size_t n = 0, other = 0;
+		char first[NAME_MAX + 1] = "", have[PATH_MAX + 128], want[PATH_MAX + 128];
+		ga_buf stamp = GA_BUF_INIT;
 		while ((e = readdir(dh)) != NULL) {
 			struct stat st;
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
-			if (fstatat(dirfd(dh), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-				n++;
-			else
+			if (fstatat(dirfd(dh), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+			    n++ == 0)
+				snprintf(first, sizeof(first), "%s", e->d_name);
+			else if (!S_ISREG(st.st_mode))
 				other++;
 		}
 		closedir(dh);
+		if (n == 1 && !other) {
+			snprintf(want, sizeof(want), "%s", "");
+			if (ga_read_file(&stamp, b->work_stamp, sizeof(want) - 1) == 0 && stamp.ptr)
+				snprintf(want, sizeof(want), "%s", stamp.ptr);
+			goaccel_error_clear();
+			if (!file_identity(have, sizeof(have), dir, first) || strcmp(have, want) != 0)
+				other = 1;
+		}
+		ga_buf_dispose(&stamp);
 		if ((n > 1 || other) && ((error = ga_rm_rf(dir)) < 0 || (error = ga_mkdir_p(dir, 0755)) < 0))
 			goto done;
 	}
@@ -1509,6 +1569,7 @@ static void dispose(ga_build *b)
 	free(b->stage);
 	free(b->tree);
 	free(b->gowork);
+	free(b->work_stamp);
 	if (b->work_fd >= 0)
 		close(b->work_fd);
 	free(b->envv);
