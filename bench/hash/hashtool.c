@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
 			repeat = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--init-only")) {
-			/* what every process pays once: goaccel_init() (libgit2's initialisation) */
+			/* what every process pays once: start-up, dynamic loading, goaccel_init() */
 			rc = goaccel_init() < 0;
 			goaccel_shutdown();
 			free(excl);
