@@ -27,8 +27,15 @@ pytestmark = [needs("build"), needs("hash"), needs("gomod"), needs("key"), needs
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One store for the module's builds: Go's build cache (a mount in it) compiles the standard
-    library once, not once per test. Each test uses its own flags, so its first build misses."""
-    return tmp_path_factory.mktemp("build") / "cache"
+    library once, not once per test. Each test uses its own flags, so its first build misses.
+    scripts/test passes $GOACCEL_TEST_GO_SEED, an export of another suite's Go module and build
+    caches (mounts only, no action records: the store stays cold for goaccel), to start from."""
+    path = tmp_path_factory.mktemp("build") / "cache"
+    seed = os.environ.get("GOACCEL_TEST_GO_SEED", "")
+    if seed and os.path.isfile(seed):
+        with goaccel.Store(path) as store:
+            store.import_(seed)
+    return path
 
 
 def test_second_build_hits_and_explains_misses(app: Path, go_env: dict[str, str], tmp_path: Path,
