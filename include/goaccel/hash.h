@@ -90,7 +90,8 @@ typedef struct {
 	 * core.excludesFile. Files tracked in the index are kept even when a pattern names them, as in
 	 * git. libgit2 provides the repository, index and configuration; the patterns follow git's
 	 * rules exactly (docs/hashing.md says why not libgit2's matcher). When root is not inside a
-	 * work tree this option has no effect. goaccel_hash_tree() only.
+	 * work tree this option has no effect. goaccel_hash_tree() only. The first call with this
+	 * option initialises libgit2 (once per process, a few milliseconds; goaccel_init() does not).
 	 */
 	int gitignore;
 
