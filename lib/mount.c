@@ -67,19 +67,22 @@ static int acquire_private(int *fd_out, unsigned int *instance, goaccel_store *s
 		/* Claim a new instance number by creating its directory exclusively. */
 		{
 			char *dir = ga_mount_instance_dir(s, id, next);
-			int made;
+			int made, err;
 			if (!dir) {
 				error = GOACCEL_ERROR;
 				goto done;
 			}
 			made = mkdir(dir, 0700) == 0;
+			err = made ? 0 : errno;
 			free(dir);
-			if (!made && errno != EEXIST) {
-				error = ga_error_os(GOACCEL_ERROR, errno, "mount %s@%u: mkdir", id, next);
+			/* ENOENT: a prune removed the mount's directory since the main instance was
+			 * tried; the next round's lock of the main instance creates it again. */
+			if (!made && (err == EEXIST || err == ENOENT))
+				continue;
+			if (!made) {
+				error = ga_error_os(GOACCEL_ERROR, err, "mount %s@%u: mkdir", id, next);
 				goto done;
 			}
-			if (!made)
-				continue; /* another process took that number: look again */
 		}
 		error = ga_mount_lock(fd_out, s, id, next, 1, 0, 1);
 		if (error == 0) {
