@@ -15,7 +15,8 @@ static void cache_usage(FILE *f)
 	           "                          outputs, how long the step took, KIND/KEY), then refs and\n"
 	           "                          cache mounts; --kind, --glob (on KIND/KEY) or --actions list\n"
 	           "                          only the matching action records\n"
-	           "  stats [--json] [--reset]  hits, misses, time saved, per step kind\n"
+	           "  stats [--json] [--reset]  hits, misses, time saved: per step kind counted so far,\n"
+	           "                          then the total\n"
 	           "  prune [--max-size SIZE] [--keep-duration DUR] [--glob GLOB] [--dry-run] [-v]\n"
 	           "                          remove unreferenced blobs, entries unused for DUR (30s, 15m,\n"
 	           "                          24h, 7d) and, least recently used first, whatever exceeds SIZE\n"
@@ -159,9 +160,9 @@ static void print_counters(const char *name, const goaccel_store_counters *c)
 
 static int cache_stats(goaccel_store *store, int argc, char **argv)
 {
-	static const char *kinds[] = {"go-toolchain", "go-mod-download", "go-build"};
+	goaccel_strarray kinds = {NULL, 0};
 	goaccel_store_counters c;
-	int k, json = 0, reset = 0;
+	int k, json = 0, reset = 0, rc = CLI_OK;
 	size_t i;
 	for (k = 1; k < argc; k++) {
 		if (!strcmp(argv[k], "--json"))
@@ -181,15 +182,24 @@ static int cache_stats(goaccel_store *store, int argc, char **argv)
 		goaccel_free(js);
 		return CLI_OK;
 	}
-	for (i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
-		if (goaccel_store_stats(&c, store, kinds[i]) < 0)
-			return cli_fail("cache stats");
-		print_counters(kinds[i], &c);
-	}
-	if (goaccel_store_stats(&c, store, NULL) < 0)
+	/* One line per step kind counted so far ("-": lookups made without a kind), then the total. */
+	if (goaccel_store_stats_kinds(&kinds, store) < 0)
 		return cli_fail("cache stats");
+	for (i = 0; i < kinds.count; i++) {
+		if (goaccel_store_stats(&c, store, kinds.strings[i]) < 0) {
+			rc = cli_fail("cache stats");
+			goto done;
+		}
+		print_counters(kinds.strings[i][0] ? kinds.strings[i] : "-", &c);
+	}
+	if (goaccel_store_stats(&c, store, NULL) < 0) {
+		rc = cli_fail("cache stats");
+		goto done;
+	}
 	print_counters("total", &c);
-	return CLI_OK;
+done:
+	goaccel_strarray_dispose(&kinds);
+	return rc;
 }
 
 static int prune_entry(const goaccel_prune_event *ev, void *payload)

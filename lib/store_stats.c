@@ -15,6 +15,7 @@
 
 #include "store_internal.h"
 #include "util/err.h"
+#include "util/strarray.h"
 
 #define STATS_SCHEMA_VERSION 1
 
@@ -182,6 +183,32 @@ int goaccel_store_stats(goaccel_store_counters *out, goaccel_store *s, const cha
 		error = sql_error(db, "read counters");
 	}
 	sqlite3_finalize(st);
+	return error;
+}
+
+int goaccel_store_stats_kinds(goaccel_strarray *out, goaccel_store *s)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int error, rc;
+	GA_ASSERT_ARG(out && s);
+	memset(out, 0, sizeof(*out));
+	if ((error = db_get(&db, s)) < 0)
+		return error;
+	if (sqlite3_prepare_v2(db, "SELECT kind FROM counters ORDER BY kind", -1, &st, NULL) != SQLITE_OK)
+		return sql_error(db, "prepare");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW || rc == SQLITE_BUSY) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		if (rc == SQLITE_BUSY)
+			continue;
+		if ((error = ga_strarray_add(out, k ? k : "")) < 0)
+			break;
+	}
+	if (error == 0 && rc != SQLITE_DONE)
+		error = sql_error(db, "read counters");
+	sqlite3_finalize(st);
+	if (error < 0)
+		goaccel_strarray_dispose(out);
 	return error;
 }
 

@@ -880,7 +880,22 @@ static void test_store__stats_json_and_reset(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "usage"), "blobs")), 1);
 	json_decref(j);
 	goaccel_free(js);
-	GA_OK(goaccel_store_stats_reset(s));
+	/* the kinds counted so far, sorted; a kind-less miss is counted under "" */
+	key_of(&k, "k3");
+	assert_int_equal(goaccel_store_action_lookup(&a, s, NULL, &k), GOACCEL_ENOTFOUND);
+	{
+		goaccel_strarray kinds;
+		GA_OK(goaccel_store_stats_kinds(&kinds, s));
+		assert_int_equal(kinds.count, 3);
+		assert_string_equal(kinds.strings[0], "");
+		assert_string_equal(kinds.strings[1], "gobuild");
+		assert_string_equal(kinds.strings[2], "gomod");
+		goaccel_strarray_dispose(&kinds);
+		GA_OK(goaccel_store_stats_reset(s));
+		GA_OK(goaccel_store_stats_kinds(&kinds, s));
+		assert_int_equal(kinds.count, 0);
+		goaccel_strarray_dispose(&kinds);
+	}
 	GA_OK(goaccel_store_stats_json(&js, s, 0));
 	j = json_loads(js, 0, NULL);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "total"), "hits")), 0);

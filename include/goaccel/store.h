@@ -499,6 +499,14 @@ GOACCEL_EXTERN(int) goaccel_store_stats_add(goaccel_store *store, const char *ki
  */
 GOACCEL_EXTERN(int) goaccel_store_stats_json(char **out, goaccel_store *store, int with_usage);
 
+/**
+ * The step kinds that have counters (anything counted under them since the last reset), sorted
+ * bytewise. Misses of lookups made without a kind are counted under the kind "" (listed too).
+ * The caller owns *out (goaccel_strarray_dispose()). Thread-safe.
+ * @return 0, GOACCEL_EINVALID, GOACCEL_ERROR (the statistics database failed).
+ */
+GOACCEL_EXTERN(int) goaccel_store_stats_kinds(goaccel_strarray *out, goaccel_store *store);
+
 /** Sets every counter back to zero. Thread-safe. @return 0, GOACCEL_EINVALID, GOACCEL_ERROR. */
 GOACCEL_EXTERN(int) goaccel_store_stats_reset(goaccel_store *store);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `goaccel cache ls` reads the store's own listing (goaccel_store_action_list_get): one line per
 # action record, least recently used first, as many as `cache du` counts; --kind / --glob /
-# --actions filter; listing counts nothing (the statistics stay as they were).
+# --actions filter; listing counts nothing (the statistics stay as they were). `cache stats`
+# prints the kinds counted (goaccel_store_stats_kinds).
 # Usage: store_cli_ls.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -51,6 +52,10 @@ set +e
 "$GA" cache ls --bogus >/dev/null 2>&1; rc=$?
 set -e
 [ $rc = 2 ] || fail "a bad argument exits $rc, not 2"
+# cache stats: a line per kind counted (here "stress"), then the total
+"$GA" cache stats > "$work/stats.txt"
+grep -q '^stress ' "$work/stats.txt" && grep -q '^total ' "$work/stats.txt" || { cat "$work/stats.txt"; fail "cache stats"; }
+! grep -q '^go-build ' "$work/stats.txt" || fail "cache stats lists a kind never counted"
 "$GA" cache stats --json > "$work/stats.after"
 cmp -s "$work/stats.before" "$work/stats.after" || fail "listing changed the statistics"
 echo "store_cli_ls: $n actions listed; filters, order and statistics checked"
