@@ -132,7 +132,8 @@ static int read_all(unsigned char **out, size_t *len, const char *path)
 	int fd, error = 0;
 	*out = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: a FIFO at the path must not hang the open (it is rejected below) */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return ga_error_os(0, errno, "%s: open", path);
 	if (fstat(fd, &st) < 0) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: stat", path);
