@@ -307,6 +307,19 @@ static void count_miss(goaccel_store *s, const char *kind, int corrupt)
 	ga_stats_add(s, kind ? kind : "", &c);
 }
 
+int ga_action_unusable(goaccel_store *s, const char *path, int recfd, const char *kind,
+                       int corrupt, const char *hex)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s", goaccel_error_last()->message);
+	if (s) {
+		if (recfd >= 0)
+			ga_store_unlink_if_same(path, recfd);
+		count_miss(s, kind, corrupt);
+	}
+	return ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE, "action %s is unusable: %s", hex, msg);
+}
+
 int ga_action_read_record(ga_record *r, int *fd_out, int64_t *mtime, goaccel_store *s,
                           const goaccel_digest *key, const char *path)
 {
@@ -451,20 +464,12 @@ int goaccel_store_action_lookup_ext(goaccel_action **out, goaccel_store *s, cons
 	error = 0;
 	goto done;
 dangling:
-	{
-		/* The record is useless without its blobs: remove it (if it is still the file we
-		 * read) and report a miss. */
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", goaccel_error_last()->message);
-		if (peek)
-			goto miss;
-		if (fd >= 0)
-			ga_store_unlink_if_same(path, fd);
-		count_miss(s, kind ? kind : (a->rec.kind[0] ? a->rec.kind : NULL), corrupt);
-	miss:
-		error = ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE, "action %s is unusable: %s",
-		                 hex, msg);
-	}
+	/* The record is useless without its blobs: remove it (if it is still the file we read) and
+	 * report a miss; a peek only reports it. */
+	error = peek ? ga_action_unusable(NULL, NULL, -1, NULL, 0, hex)
+	             : ga_action_unusable(s, path, fd,
+	                                  kind ? kind : (a->rec.kind[0] ? a->rec.kind : NULL), corrupt,
+	                                  hex);
 done:
 	if (fd >= 0)
 		close(fd);

@@ -479,22 +479,13 @@ int goaccel_store_action_fetch(goaccel_action **out, goaccel_store *s, const cha
 	error = 0;
 	goto done;
 dangling:
-	{
-		/* The record is useless: remove it (if it is still the file we read), leave nothing in
-		 * dest_dir, and report a miss. */
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", goaccel_error_last()->message);
-		fetch_undo(&f);
-		unmake_dest(dest_dir, made);
-		if (recfd >= 0)
-			ga_store_unlink_if_same(path, recfd);
-		c.misses = 1;
-		c.corrupt = corrupt_record ? 1 : 0; /* a damaged blob was counted where it was met */
-		ga_stats_add(s, count_kind[0] ? count_kind : "", &c);
-		error = ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE, "action %s is unusable: %s",
-		                 hex, msg);
-		goto done;
-	}
+	/* The record is useless: leave nothing in dest_dir, remove it (if it is still the file we
+	 * read) and report a miss (a damaged blob was counted corrupt where it was met). */
+	fetch_undo(&f);
+	unmake_dest(dest_dir, made);
+	error = ga_action_unusable(s, path, recfd, count_kind[0] ? count_kind : NULL, corrupt_record,
+	                           hex);
+	goto done;
 undo:
 	{
 		char msg[512];

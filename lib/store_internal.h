@@ -130,6 +130,11 @@ void ga_record_dispose(ga_record *r);
  * it is still this one, or to mark it used), even on a parse error; *mtime its last use. */
 int ga_action_read_record(ga_record *r, int *fd_out, int64_t *mtime, goaccel_store *s,
                           const goaccel_digest *key, const char *path);
+/* Reports an unusable record as a miss (GOACCEL_ENOTFOUND, "action <hex> is unusable: <the
+ * current error>"); unless s is NULL (a peek), also removes the record file if path still names
+ * recfd's file, and counts a miss (and a corrupt entry if corrupt) under kind (NULL: ""). */
+int ga_action_unusable(goaccel_store *s, const char *path, int recfd, const char *kind,
+                       int corrupt, const char *hex);
 /* Wraps a record into a new action, taking rec's contents (rec is zeroed) and fds (an array of
  * rec->count verified blob fds, or NULL). */
 int ga_action_adopt(goaccel_action **out, goaccel_store *s, ga_record *rec, int64_t last_used_ns,

@@ -19,8 +19,9 @@
  * from several threads at once. A process killed at any moment (kill -9) leaves the store valid:
  * nothing half-written is ever visible. The on-disk layout is specified in docs/store.md.
  *
- * Simple API first: open, action lookup/restore/put, refs, stats. Maintenance (prune, verify,
- * export/import) follows.
+ * Simple API first: open, action put/lookup/restore (goaccel_store_action_fetch does lookup and
+ * restore in one pass; goaccel_store_action_lookup_ext can peek without counting), listing
+ * action records, refs, stats. Maintenance (prune, verify, export/import) follows.
  */
 #ifndef INCLUDE_goaccel_store_h__
 #define INCLUDE_goaccel_store_h__
