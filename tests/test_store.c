@@ -2,7 +2,9 @@
  * archives included), and the multi-process stress and kill -9 crash tests.
  *
  * The executable doubles as the worker of the multi-process tests:
- *   test_store --worker ROOT SECONDS SEED OUTFILE    one stress worker (used by the stress test)
+ *   test_store --worker ROOT SECONDS SEED OUTFILE    one stress worker (used by the stress test;
+ *                                                    it puts, looks up + restores or fetches,
+ *                                                    acquires mounts, prunes, sets refs)
  *   test_store --stress SECONDS                      the stress test alone (tests/sh/store_stress.sh)
  */
 #include <errno.h>
@@ -1749,20 +1751,23 @@ static int stress_worker(const char *root, double seconds, unsigned int seed, co
 			puts++;
 			for (i = 0; i < n; i++)
 				free(data[i]);
-		} else if (op < 70) { /* lookup + restore + check every byte */
+		} else if (op < 70) { /* lookup + restore, or fetch; check every byte */
 			goaccel_action *a = NULL;
-			int rc = goaccel_store_action_lookup(&a, s, "stress", &k);
+			int fetch = op & 1;
+			int rc = fetch ? goaccel_store_action_fetch(&a, s, "stress", &k, restore_dir, NULL)
+			               : goaccel_store_action_lookup(&a, s, "stress", &k);
 			size_t i;
 			if (rc == GOACCEL_ENOTFOUND) {
 				misses++;
 				continue;
 			}
 			if (rc < 0) {
-				fprintf(stderr, "worker %u: lookup: %s\n", seed, goaccel_error_last()->message);
+				fprintf(stderr, "worker %u: %s: %s\n", seed, fetch ? "fetch" : "lookup",
+				        goaccel_error_last()->message);
 				return 12;
 			}
 			hits++;
-			if (goaccel_action_restore(a, restore_dir, NULL) < 0) {
+			if (!fetch && goaccel_action_restore(a, restore_dir, NULL) < 0) {
 				fprintf(stderr, "worker %u: restore: %s\n", seed, goaccel_error_last()->message);
 				return 13;
 			}
