@@ -361,6 +361,13 @@ int cmd_cache(int argc, char **argv)
 		else
 			args[n++] = argv[i];
 	}
+	for (i = 0; i < n; i++) {
+		if (!strcmp(args[i], "--help") || !strcmp(args[i], "-h")) { /* goaccel cache ls --help */
+			cache_usage(stdout);
+			rc = CLI_OK;
+			goto done;
+		}
+	}
 	sub = n ? args[0] : "";
 	if (strcmp(sub, "du") && strcmp(sub, "ls") && strcmp(sub, "stats") && strcmp(sub, "prune") &&
 	    strcmp(sub, "verify") && strcmp(sub, "export") && strcmp(sub, "import")) {

@@ -766,6 +766,31 @@ static void test_store__verify_cache_still_catches_tampering(void **state)
 	chmod(blob, 0444);
 	assert_int_equal(goaccel_store_action_lookup(&a, s, NULL, &k), GOACCEL_ENOTFOUND);
 	assert_false(ga_exists(blob));
+	/* fetch: a fresh blob is hashed (and stamped), a stamped one copied unhashed, a tampered one
+	 * still caught before anything reaches the destination */
+	{
+		char *dest = tu_path(dir, "dest"), *out = tu_path(dir, "dest/out"), *got;
+		size_t len;
+		put_simple(s, "k", "gobuild", "out", "trusted bytes", 1);
+		assert_int_equal(stat(blob, &st), 0);
+		assert_int_equal(ga_stamp_matches(s, &bd, &st), 0);
+		GA_OK(goaccel_store_action_fetch(NULL, s, NULL, &k, dest, NULL));
+		assert_int_equal(ga_stamp_matches(s, &bd, &st), 1);
+		GA_OK(goaccel_store_action_fetch(NULL, s, NULL, &k, dest, NULL));
+		got = tu_read(out, &len);
+		assert_string_equal(got, "trusted bytes");
+		free(got);
+		unlink(out);
+		chmod(blob, 0644);
+		assert_int_equal(tu_sh("cp -p '%s' /tmp/ga-ref-$$ && printf 'TAMPERED byte' > '%s' && "
+		                       "touch -r /tmp/ga-ref-$$ '%s' && rm /tmp/ga-ref-$$", blob, blob, blob), 0);
+		chmod(blob, 0444);
+		assert_int_equal(goaccel_store_action_fetch(NULL, s, NULL, &k, dest, NULL), GOACCEL_ENOTFOUND);
+		assert_false(ga_exists(out));
+		assert_false(ga_exists(blob));
+		free(dest);
+		free(out);
+	}
 	free(blob);
 	goaccel_store_free(s);
 	tu_rmtree(dir);

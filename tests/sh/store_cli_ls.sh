@@ -52,6 +52,7 @@ set +e
 "$GA" cache ls --bogus >/dev/null 2>&1; rc=$?
 set -e
 [ $rc = 2 ] || fail "a bad argument exits $rc, not 2"
+"$GA" cache ls --help | grep -q '^usage: goaccel cache' || fail "cache ls --help"
 # cache stats: a line per kind counted (here "stress"), then the total
 "$GA" cache stats > "$work/stats.txt"
 grep -q '^stress ' "$work/stats.txt" && grep -q '^total ' "$work/stats.txt" || { cat "$work/stats.txt"; fail "cache stats"; }
