@@ -1588,6 +1588,12 @@ int goaccel_go_build(goaccel_build_result **out, const char *module_dir,
 	ga_build b;
 	int error;
 	GA_ASSERT_ARG(out && module_dir);
+	if (opts && opts->version == 1) {
+		/* a version-1 struct ends after payload: take its fields, default the rest */
+		memcpy(&defaults, opts, GA_BUILD_OPTIONS_V1_SIZE);
+		defaults.version = GOACCEL_BUILD_OPTIONS_VERSION;
+		opts = &defaults;
+	}
 	GA_CHECK_VERSION(opts, GOACCEL_BUILD_OPTIONS_VERSION, "goaccel_build_options");
 	*out = NULL;
 	memset(&b, 0, sizeof(b));

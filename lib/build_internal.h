@@ -2,6 +2,8 @@
 #ifndef GOACCEL_BUILD_INTERNAL_H
 #define GOACCEL_BUILD_INTERNAL_H
 
+#include <stddef.h>
+
 #include "goaccel/build.h"
 #include "goaccel/hash.h"
 #include "goaccel/key.h"
@@ -104,5 +106,10 @@ int ga_build_outputs_current(int *current, int64_t *duration_ns, goaccel_build_r
  * 0 otherwise. Sets no error. */
 int ga_build_output_in_place(const char *state_dir, const char *out_dir, const char *bin_dir,
                              const char *name, const goaccel_digest *digest);
+
+/* The size of a version-1 goaccel_build_options: the fields up to payload (version 2 appended
+ * the image_* fields). */
+#define GA_BUILD_OPTIONS_V1_SIZE \
+	(offsetof(goaccel_build_options, payload) + sizeof(((goaccel_build_options *)0)->payload))
 
 #endif

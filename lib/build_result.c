@@ -27,6 +27,14 @@ const char *goaccel_build_status_name(goaccel_build_status status)
 
 int goaccel_build_options_init(goaccel_build_options *opts, unsigned int version)
 {
+	goaccel_build_options tmpl = GOACCEL_BUILD_OPTIONS_INIT;
+	GA_ASSERT_ARG(opts);
+	if (version == 1) {
+		/* the caller's struct ends after payload: write nothing beyond it */
+		tmpl.version = 1;
+		memcpy(opts, &tmpl, GA_BUILD_OPTIONS_V1_SIZE);
+		return 0;
+	}
 	GA_INIT_STRUCTURE(opts, version, goaccel_build_options, GOACCEL_BUILD_OPTIONS_INIT);
 	return 0;
 }

@@ -408,6 +408,42 @@ static void test_build__callback_cancels(void **state)
 	go_calls();
 }
 
+/* A struct compiled against the version-1 header ends after payload: init and go_build must
+ * neither write nor read past it (ASan checks the exact-size heap block v1). */
+static void test_build__version_1_options(void **state)
+{
+	goaccel_build_result *res = NULL;
+	goaccel_build_options full = GOACCEL_BUILD_OPTIONS_INIT, got;
+	unsigned char *v1 = malloc(GA_BUILD_OPTIONS_V1_SIZE);
+	const char *bad_env[] = {"NOEQUALS"};
+	(void)state;
+	assert_non_null(v1);
+	assert_true(GA_BUILD_OPTIONS_V1_SIZE < sizeof(goaccel_build_options));
+	assert_int_equal(GA_BUILD_OPTIONS_V1_SIZE, offsetof(goaccel_build_options, image_env));
+	GA_OK(goaccel_build_options_init((goaccel_build_options *)(void *)v1, 1));
+	memset(&got, 0, sizeof(got));
+	memcpy(&got, v1, GA_BUILD_OPTIONS_V1_SIZE);
+	assert_int_equal(got.version, 1);
+	full.version = 1;
+	assert_memory_equal(&got, &full, GA_BUILD_OPTIONS_V1_SIZE);
+	/* its fields are honoured ... */
+	got.env = bad_env;
+	got.env_count = 1;
+	memcpy(v1, &got, GA_BUILD_OPTIONS_V1_SIZE);
+	assert_int_equal(goaccel_go_build(&res, fx.mod, (goaccel_build_options *)(void *)v1),
+	                 GOACCEL_EINVALID);
+	assert_non_null(strstr(goaccel_error_last()->message, "NOEQUALS"));
+	/* ... and the missing ones are the defaults */
+	got.env = NULL;
+	got.env_count = 0;
+	memcpy(v1, &got, GA_BUILD_OPTIONS_V1_SIZE);
+	assert_int_equal(goaccel_go_build(&res, "/nonexistent/module",
+	                                  (goaccel_build_options *)(void *)v1),
+	                 GOACCEL_ENOTFOUND);
+	assert_null(res);
+	free(v1);
+}
+
 static void test_build__bad_arguments(void **state)
 {
 	goaccel_build_result *res = NULL;
@@ -458,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_build__compile_error_records_nothing),
 		cmocka_unit_test(test_build__callback_cancels),
 		cmocka_unit_test(test_build__bad_arguments),
+		cmocka_unit_test(test_build__version_1_options),
 	};
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -199,7 +199,10 @@ typedef struct {
 	size_t image_label_count;
 } goaccel_build_options;
 
-#define GOACCEL_BUILD_OPTIONS_VERSION 1
+/* Version 2 appended the image_* fields. A version-1 struct (the fields up to payload, as
+ * compiled against the earlier header) is still accepted by goaccel_go_build() and
+ * goaccel_build_options_init(), which then neither read nor write past payload. */
+#define GOACCEL_BUILD_OPTIONS_VERSION 2
 #define GOACCEL_BUILD_OPTIONS_INIT                                                                 \
 	{ GOACCEL_BUILD_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 1, 0, 0, NULL, NULL, NULL, \
 	  0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,                 \
@@ -207,6 +210,7 @@ typedef struct {
 
 /**
  * Initialises an options struct to the defaults, for bindings that cannot use the macro.
+ * version 1 initialises only the fields of a version-1 struct (up to payload).
  * @return 0, GOACCEL_EINVALID for NULL, GOACCEL_EVERSION for an unknown version.
  */
 GOACCEL_EXTERN(int) goaccel_build_options_init(goaccel_build_options *opts, unsigned int version);
