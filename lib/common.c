@@ -3,7 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include <git2.h>
+#include "util/dl_git.h"
 
 #include "goaccel/common.h"
 #include "goaccel/errors.h"
@@ -33,11 +33,15 @@ int ga_git_init(void)
 		return 0;
 	pthread_mutex_lock(&init_lock);
 	if (!atomic_load_explicit(&git_ready, memory_order_relaxed)) {
-		/* not ga_error_git(): libgit2's error state is not usable when it failed to start */
-		if (git_libgit2_init() < 0)
-			error = ga_error(GOACCEL_ERROR, GOACCEL_ERROR_GIT, "initialising libgit2");
-		else
-			atomic_store_explicit(&git_ready, 1, memory_order_release);
+		/* libgit2 is loaded with dlopen() on first use (util/dl_git.h); a failed load's error
+		 * names the SONAME and dlerror()'s message. Not ga_error_git() on a failed init:
+		 * libgit2's error state is not usable when it failed to start. */
+		if ((error = ga_dl_git_load()) == 0) {
+			if (git_libgit2_init() < 0)
+				error = ga_error(GOACCEL_ERROR, GOACCEL_ERROR_GIT, "initialising libgit2");
+			else
+				atomic_store_explicit(&git_ready, 1, memory_order_release);
+		}
 	}
 	pthread_mutex_unlock(&init_lock);
 	return error;

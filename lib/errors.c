@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <git2.h>
+#include "util/dl_git.h"
 #include <openssl/err.h>
 
 #include "goaccel/errors.h"
@@ -83,7 +83,8 @@ int ga_error_ssl(const char *fmt, ...)
 int ga_error_git(int code, const char *fmt, ...)
 {
 	va_list ap;
-	const git_error *ge = git_error_last();
+	/* never loads libgit2: a failure before it was loaded has no libgit2 message */
+	const git_error *ge = ga_dl_git_loaded() ? git_error_last() : NULL;
 	va_start(ap, fmt);
 	set_message(code ? code : GOACCEL_ERROR, GOACCEL_ERROR_GIT, fmt, ap);
 	va_end(ap);

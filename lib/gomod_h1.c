@@ -7,8 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "util/dl_archive.h"
 #include <openssl/evp.h>
 
 #include "gomod_internal.h"
@@ -216,6 +215,8 @@ int goaccel_h1_zip(char **out, const char *zip_path)
 	*out = NULL;
 	if (!ga_exists(zip_path))
 		return ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_GOMOD, "%s: no such file", zip_path);
+	if ((rc = ga_archive_load()) < 0)
+		return rc;
 	if (!(a = archive_read_new()))
 		return ga_error_oom();
 	archive_read_support_format_zip(a);

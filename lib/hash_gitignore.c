@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <git2.h>
+#include "util/dl_git.h"
 
 #include "common_internal.h"
 #include "goaccel/errors.h"
@@ -677,7 +677,7 @@ int ga_gitignore_open(ga_gitignore **out, const char *root_real, int global_excl
 	GA_ASSERT_ARG(root_real);
 	*out = NULL;
 	if ((error = ga_git_init()) < 0)
-		goto done;
+		return error; /* not done: libgit2 may not be loaded, so nothing of it may be called */
 	rc = git_repository_open_ext(&repo, root_real, 0, NULL);
 	if (rc == GIT_ENOTFOUND) {
 		git_error_clear();

@@ -18,8 +18,7 @@
  * libarchive converts path names with the C library's locale, so the writer runs with the
  * thread's locale set to C.UTF-8 (uselocale): the bytes never depend on the caller's locale.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "util/dl_archive.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1107,7 +1106,8 @@ int ga_layer_build(ga_layer *out, const char *root, const ga_layer_params *p)
 	int fd = -1, error, scanned = 0, hit;
 	int64_t started = ga_monotonic_ns();
 	memset(out, 0, sizeof(*out));
-	if ((error = layer_params_check(p)) < 0)
+	/* libarchive writes the tar, and its version is part of the layer key */
+	if ((error = layer_params_check(p)) < 0 || (error = ga_archive_load()) < 0)
 		return error;
 	if ((error = scan_tree(&l, root, p->opts)) < 0)
 		return error;
@@ -1198,7 +1198,8 @@ int ga_layer_write_tar(goaccel_digest *diff_id, const char *tar_path, const char
 	goaccel_digest digest;
 	char *tmp = NULL, *dir = NULL, *slash;
 	int fd = -1, error, scanned = 0;
-	if ((error = layer_params_check(p)) < 0)
+	/* libarchive writes the tar, and its version is part of the layer key */
+	if ((error = layer_params_check(p)) < 0 || (error = ga_archive_load()) < 0)
 		return error;
 	if ((error = scan_tree(&l, root, p->opts)) < 0)
 		return error;

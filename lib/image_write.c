@@ -2,8 +2,7 @@
  * image: writing an image as an OCI image layout or as a docker-archive tarball
  * (docs/image.md, "Output").
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "util/dl_archive.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -513,6 +512,8 @@ int goaccel_image_write_docker_archive(goaccel_image *img, const char *path, con
 	int fd = -1, error;
 	GA_ASSERT_ARG(img);
 	GA_ASSERT_ARG(path);
+	if ((error = ga_archive_load()) < 0)
+		return error;
 	if (tag && (error = normalize_tag(&ntag, tag)) < 0)
 		return error;
 	t.epoch = img->epoch;

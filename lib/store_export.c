@@ -12,8 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "util/dl_archive.h"
 #include <jansson.h>
 
 #include "store_internal.h"
@@ -837,6 +836,8 @@ int goaccel_store_export(goaccel_transfer_result *out, goaccel_store *s, const c
 	if (o.compression_level < 0 || o.compression_level > 19)
 		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_STORE, "zstd level %d is not in 1..19",
 		                o.compression_level);
+	if ((error = ga_archive_load()) < 0)
+		return error;
 	memset(&r, 0, sizeof(r));
 	memset(&x, 0, sizeof(x));
 	x.s = s;

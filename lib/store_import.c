@@ -16,8 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "util/dl_archive.h"
 #include <jansson.h>
 
 #include "store_archive.h"
@@ -997,6 +996,8 @@ int goaccel_store_import(goaccel_transfer_result *out, goaccel_store *s, const c
 		memset(out, 0, sizeof(*out));
 	if (!ga_exists(path))
 		return ga_error(GOACCEL_ENOTFOUND, GOACCEL_ERROR_STORE, "%s: no such archive", path);
+	if ((error = ga_archive_load()) < 0)
+		return error;
 	if ((a = new_reader()) == NULL)
 		return ga_error_oom();
 	if (archive_read_open_filename(a, path, 1 << 17) != ARCHIVE_OK) {
@@ -1017,6 +1018,8 @@ int ga_store_import_memory(goaccel_transfer_result *out, goaccel_store *s, const
 	int error;
 	if (opts)
 		o = *opts;
+	if ((error = ga_archive_load()) < 0)
+		return error;
 	if ((a = new_reader()) == NULL)
 		return ga_error_oom();
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {

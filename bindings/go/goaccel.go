@@ -6,8 +6,9 @@
 //
 //	PKG_CONFIG_PATH=PREFIX/lib/pkgconfig go build ./...
 //
-// Build with -tags goaccel_static to link libgoaccel.a into the program (its dependencies — libgit2,
-// OpenSSL, jansson, libarchive, zlib, SQLite — still come from the system's shared libraries).
+// Build with -tags goaccel_static to link libgoaccel.a into the program (its dependencies — OpenSSL,
+// jansson, zlib, SQLite — still come from the system's shared libraries; libgit2 and libarchive
+// are loaded with dlopen() by the calls that need them).
 //
 // # Conventions
 //
@@ -60,7 +61,7 @@ const HeaderVersion = C.GOACCEL_VERSION
 
 // staticDeps lists the dependencies link_static.go names in its pkg-config directive; a test
 // compares it with `pkg-config --print-requires-private goaccel` so the two cannot drift apart.
-var staticDeps = []string{"libgit2", "libcrypto", "jansson", "libarchive", "zlib", "sqlite3"}
+var staticDeps = []string{"libcrypto", "jansson", "zlib", "sqlite3"}
 
 // LinkedStatically reports whether the package was built with -tags goaccel_static, i.e. whether
 // libgoaccel.a is part of the program rather than a shared library loaded at run time.
