@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,13 +24,13 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include <openssl/evp.h>
 
 #include "goaccel/errors.h"
 #include "goaccel/hash.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/hash_internal.h"
+#include "util/sha256.h"
 
 #define K_FILE 1
 #define K_LINK 2
@@ -77,7 +78,6 @@ typedef struct {
 	ga_statcache cache;
 	int use_cache;
 	int64_t stamp_ns;
-	EVP_MD *sha256;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -100,7 +100,7 @@ typedef struct {
 
 typedef struct {
 	hctx *ctx;
-	EVP_MD_CTX *md;
+	ga_sha256_ctx sha;
 	unsigned char *buf;  /* file reads */
 	char *dents;         /* directory reads (getdents64) */
 	size_t cache_hint;   /* where the last stat cache lookup landed */
@@ -278,9 +278,8 @@ done:
 
 static int digest_bytes(hworker *w, goaccel_digest *out, const void *data, size_t len)
 {
-	unsigned int n = 0;
-	if (EVP_DigestInit_ex2(w->md, w->ctx->sha256, NULL) != 1 || EVP_DigestUpdate(w->md, data, len) != 1 ||
-	    EVP_DigestFinal_ex(w->md, out->id, &n) != 1)
+	if (ga_sha256_init(&w->sha) != 1 || ga_sha256_update(&w->sha, data, len) != 1 ||
+	    ga_sha256_final(out->id, &w->sha) != 1)
 		return ga_error_ssl("sha256");
 	return 0;
 }
@@ -298,7 +297,6 @@ static int hash_file(hworker *w, hnode *n, int dirfd, const char *name)
 	hctx *ctx = w->ctx;
 	struct stat st;
 	uint64_t total = 0;
-	unsigned int dlen = 0;
 	int fd, error = 0;
 	/* O_NONBLOCK: should the file have been replaced by a FIFO, opening it must not hang. One
 	 * fstat after reading suffices: any change since the listing's lstat shows there. */
@@ -309,7 +307,7 @@ static int hash_file(hworker *w, hnode *n, int dirfd, const char *name)
 	}
 	if (n->size > INLINE_MAX)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (EVP_DigestInit_ex2(w->md, ctx->sha256, NULL) != 1) {
+	if (ga_sha256_init(&w->sha) != 1) {
 		error = ga_error_ssl("sha256");
 		goto done;
 	}
@@ -328,12 +326,12 @@ static int hash_file(hworker *w, hnode *n, int dirfd, const char *name)
 		if (r == 0)
 			break;
 		total += (uint64_t)r;
-		if (EVP_DigestUpdate(w->md, w->buf, (size_t)r) != 1) {
+		if (ga_sha256_update(&w->sha, w->buf, (size_t)r) != 1) {
 			error = ga_error_ssl("sha256");
 			goto done;
 		}
 	}
-	if (EVP_DigestFinal_ex(w->md, n->digest.id, &dlen) != 1) {
+	if (ga_sha256_final(n->digest.id, &w->sha) != 1) {
 		error = ga_error_ssl("sha256");
 		goto done;
 	}
@@ -835,8 +833,6 @@ static int worker_init(hworker *w, hctx *ctx)
 {
 	memset(w, 0, sizeof(*w));
 	w->ctx = ctx;
-	if ((w->md = EVP_MD_CTX_new()) == NULL)
-		return ga_error_ssl("sha256: allocating a context");
 	if ((w->buf = malloc(READ_CHUNK)) == NULL || (w->dents = malloc(DENTS_SIZE)) == NULL)
 		return ga_error_oom();
 	return 0;
@@ -844,7 +840,6 @@ static int worker_init(hworker *w, hctx *ctx)
 
 static void worker_dispose(hworker *w)
 {
-	EVP_MD_CTX_free(w->md);
 	free(w->buf);
 	free(w->dents);
 }
@@ -913,8 +908,6 @@ static int ctx_init(hctx *ctx, const char *root, const goaccel_hash_options *opt
 	/* The racy stamp: the coarse clock file systems use, read before anything is looked at. */
 	clock_gettime(CLOCK_REALTIME_COARSE, &now);
 	ctx->stamp_ns = ts_ns(&now);
-	if ((ctx->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
-		return ga_error_ssl("sha256: fetching the digest");
 	ctx->follow = opts && opts->follow_symlinks;
 	if (opts && opts->stat_cache) {
 		if ((error = ga_statcache_load(&ctx->cache, opts->stat_cache)) < 0)
@@ -934,7 +927,6 @@ static void ctx_dispose(hctx *ctx)
 	ga_ignore_free(ctx->ignore);
 	ga_gitignore_free(ctx->git);
 	ga_statcache_dispose(&ctx->cache);
-	EVP_MD_free(ctx->sha256);
 	free(ctx->dirq);
 	free(ctx->fileq);
 	pthread_mutex_destroy(&ctx->lock);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "goaccel/errors.h"
 #include "goaccel/hash.h"
@@ -169,7 +168,7 @@ int ga_tree_enc_start(ga_tree_enc *e, uint64_t count)
 {
 	int error;
 	memset(e, 0, sizeof(*e));
-	if ((e->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(e->md, EVP_sha256(), NULL) != 1)
+	if (ga_sha256_init(&e->sha) != 1)
 		return ga_error_ssl("sha256: initialising tree digest");
 	if ((error = ga_buf_grow(&e->buf, 70000)) < 0 || (error = ga_buf_put(&e->buf, TREE_MAGIC, sizeof(TREE_MAGIC))) < 0 ||
 	    (error = ga_buf_put_u32be(&e->buf, GOACCEL_HASH_FORMAT_VERSION)) < 0 ||
@@ -181,7 +180,7 @@ int ga_tree_enc_start(ga_tree_enc *e, uint64_t count)
 
 static int enc_flush(ga_tree_enc *e)
 {
-	if (e->buf.size && EVP_DigestUpdate(e->md, e->buf.ptr, e->buf.size) != 1)
+	if (ga_sha256_update(&e->sha, e->buf.ptr, e->buf.size) != 1)
 		return ga_error_ssl("sha256: tree digest");
 	ga_buf_clear(&e->buf);
 	return 0;
@@ -202,21 +201,19 @@ int ga_tree_enc_add(ga_tree_enc *e, const char *path, size_t len, goaccel_entry_
 
 int ga_tree_enc_finish(goaccel_digest *out, ga_tree_enc *e)
 {
-	unsigned int n = 0;
 	int error;
 	if (e->added != e->expected)
 		return ga_error(GOACCEL_ERROR, GOACCEL_ERROR_HASH, "tree digest: %llu entries announced, %llu added",
 		                (unsigned long long)e->expected, (unsigned long long)e->added);
 	if ((error = enc_flush(e)) < 0)
 		return error;
-	if (EVP_DigestFinal_ex(e->md, out->id, &n) != 1 || n != GOACCEL_DIGEST_SIZE)
+	if (ga_sha256_final(out->id, &e->sha) != 1)
 		return ga_error_ssl("sha256: finishing tree digest");
 	return 0;
 }
 
 void ga_tree_enc_dispose(ga_tree_enc *e)
 {
-	EVP_MD_CTX_free(e->md);
 	ga_buf_dispose(&e->buf);
 	memset(e, 0, sizeof(*e));
 }

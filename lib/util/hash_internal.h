@@ -8,6 +8,7 @@
 
 #include "goaccel/hash.h"
 #include "util/buf.h"
+#include "util/sha256.h"
 
 /* ---- .dockerignore patterns (lib/hash_ignore.c) ---------------------------------------------- */
 
@@ -137,7 +138,7 @@ int ga_tree_digest(goaccel_digest *out, const goaccel_manifest_entry *entries, s
 
 /* The same encoding streamed entry by entry (count announced up front, as the format says). */
 typedef struct {
-	void *md; /* EVP_MD_CTX */
+	ga_sha256_ctx sha;
 	ga_buf buf;
 	uint64_t expected, added;
 } ga_tree_enc;
