@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "store_internal.h"
+#include "util/dl_sqlite.h"
 #include "util/err.h"
 #include "util/strarray.h"
 
@@ -62,6 +62,8 @@ static int db_get(sqlite3 **out, goaccel_store *s)
 		*out = s->db;
 		goto done;
 	}
+	if ((error = ga_sqlite_load()) < 0)
+		goto done;
 	if ((path = ga_store_sub(s, "stats.db")) == NULL) {
 		error = GOACCEL_ERROR;
 		goto done;

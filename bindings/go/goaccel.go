@@ -61,7 +61,7 @@ const HeaderVersion = C.GOACCEL_VERSION
 
 // staticDeps lists the dependencies link_static.go names in its pkg-config directive; a test
 // compares it with `pkg-config --print-requires-private goaccel` so the two cannot drift apart.
-var staticDeps = []string{"libcrypto", "jansson", "zlib", "sqlite3"}
+var staticDeps = []string{"libcrypto", "jansson", "zlib"}
 
 // LinkedStatically reports whether the package was built with -tags goaccel_static, i.e. whether
 // libgoaccel.a is part of the program rather than a shared library loaded at run time.

@@ -60,10 +60,10 @@ func TestLinkage(t *testing.T) {
 		if !has("libcrypto.so") {
 			t.Fatalf("static libgoaccel should take its dependencies from shared libraries: %v", libs)
 		}
-		// libgit2 and libarchive are loaded with dlopen() by the calls that need them
+		// libgit2, libarchive and SQLite are loaded with dlopen() by the calls that need them
 		// (docs/dependencies.md), never linked.
-		if has("libgit2.so") || has("libarchive.so") {
-			t.Fatalf("static libgoaccel links libgit2/libarchive instead of loading them lazily: %v", libs)
+		if has("libgit2.so") || has("libarchive.so") || has("libsqlite3.so") {
+			t.Fatalf("static libgoaccel links libgit2/libarchive/SQLite instead of loading them lazily: %v", libs)
 		}
 	} else if !has("libgoaccel.so") {
 		t.Fatalf("shared build does not need libgoaccel.so: %v", libs)

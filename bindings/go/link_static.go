@@ -11,7 +11,7 @@ package goaccel
 // them (-ldl), so they must be installed at run time, not at link time.
 
 /*
-#cgo pkg-config: goaccel libcrypto jansson zlib sqlite3
+#cgo pkg-config: goaccel libcrypto jansson zlib
 #cgo LDFLAGS: -Wl,-Bstatic -lgoaccel -Wl,-Bdynamic -Wl,--as-needed -lpthread -ldl
 */
 import "C"

@@ -8,6 +8,7 @@
 # Args: BUILD_DIR SOURCE_DIR.
 set -euo pipefail
 BUILD=$1
+SRC_DIR=$2
 GA=$BUILD/cli/goaccel
 LIB=$BUILD/libgoaccel.so
 work=$(mktemp -d "${TMPDIR:-/tmp}/ga-lazy.XXXXXX")
@@ -21,22 +22,25 @@ command -v readelf >/dev/null || { echo "readelf (binutils) is not installed"; e
 for f in "$LIB" "$GA"; do
 	readelf -d "$f" >"$work/dyn"
 	grep -q NEEDED "$work/dyn" || fail "$f: readelf shows no DT_NEEDED at all"
-	if grep -E 'NEEDED.*\[(libgit2|libarchive)\.' "$work/dyn"; then
-		fail "$f links libgit2 or libarchive"
+	if grep -E 'NEEDED.*\[(libgit2|libarchive|libsqlite3)\.' "$work/dyn"; then
+		fail "$f links libgit2, libarchive or SQLite"
 	fi
 done
 # A git_*/archive_* call that bypasses the loader's table would be an undefined symbol here.
-if nm -D --undefined-only "$LIB" | grep -E ' (git_|archive_)'; then
-	fail "libgoaccel.so has undefined libgit2/libarchive symbols (missing from lib/util/dl_*.h)"
+if nm -D --undefined-only "$LIB" | grep -E ' (git_|archive_|sqlite3_)'; then
+	fail "libgoaccel.so has undefined libgit2/libarchive/SQLite symbols (missing from lib/util/dl_*.h)"
 fi
-ok "libgoaccel.so and goaccel do not link libgit2 or libarchive"
+ok "libgoaccel.so and goaccel do not link libgit2, libarchive or SQLite"
 
 # Which shared objects a run maps (the dynamic loader's own trace, DT_NEEDED and dlopen alike).
 loaded() { LD_DEBUG=files LD_DEBUG_OUTPUT=$work/ld "$@" >"$work/out" 2>"$work/err" || {
 	cat "$work/out" "$work/err"; fail "$* failed"; }; cat "$work/ld".* >"$work/ldall"; rm -f "$work/ld".*; }
 loaded "$GA" version
-if grep -E 'file=lib(git2|archive)\.so' "$work/ldall"; then fail "goaccel version loaded libgit2/libarchive"; fi
-ok "goaccel version maps neither library"
+if grep -E 'file=lib(git2|archive|sqlite3)\.so' "$work/ldall"; then fail "goaccel version loaded libgit2/libarchive/SQLite"; fi
+ok "goaccel version maps none of the three libraries"
+loaded "$GA" hash "$SRC_DIR/docs"
+if grep -E 'file=lib(git2|archive|sqlite3)\.so' "$work/ldall"; then fail "goaccel hash loaded libgit2/libarchive/SQLite"; fi
+ok "goaccel hash (no --gitignore) maps none of the three libraries"
 
 mkdir -p "$work/repo/sub"
 git -C "$work/repo" init -q
@@ -60,6 +64,10 @@ grep -q 'file=libarchive\.so' "$work/ldall" || fail "cache export did not load l
 loaded "$GA" cache import "$work/c.tar.zst" --cache "$work/cache2"
 grep -q 'file=libarchive\.so' "$work/ldall" || fail "cache import did not load libarchive"
 ok "cache export/import load libarchive and work"
+loaded "$GA" cache stats --cache "$work/cache2"
+grep -q 'file=libsqlite3\.so' "$work/ldall" || fail "cache stats did not load SQLite"
+grep -q 'hits' "$work/out" || { cat "$work/out"; fail "cache stats printed no counters"; }
+ok "cache stats loads SQLite and works"
 
 # The library missing at run time: hide it behind /dev/null in a private mount namespace.
 hide() { local so=$1; shift; local real
@@ -84,7 +92,14 @@ if unshare --user --map-root-user --mount true 2>/dev/null; then
 	set -e
 	[ $rc = 1 ] || { cat "$work/out" "$work/err"; fail "cache export without $aso exited $rc, want 1"; }
 	grep -q "loading $aso" "$work/err" || { cat "$work/err"; fail "the message does not name $aso"; }
-	ok "without $gso / $aso: the calls that need them fail naming the SONAME, the rest works"
+	sso=$(readelf -d "$(ldconfig -p | awk '$1 ~ /^libsqlite3\.so\./ {print $NF; exit}')" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+	set +e
+	hide "$sso" "$GA" cache stats --cache "$work/cache2" >"$work/out" 2>"$work/err"; rc=$?
+	set -e
+	[ $rc = 1 ] || { cat "$work/out" "$work/err"; fail "cache stats without $sso exited $rc, want 1"; }
+	grep -q "loading $sso" "$work/err" || { cat "$work/err"; fail "the message does not name $sso"; }
+	hide "$sso" "$GA" hash "$work/clean" >"$work/out" 2>"$work/err" || { cat "$work/err"; fail "hash without SQLite"; }
+	ok "without $gso / $aso / $sso: the calls that need them fail naming the SONAME, the rest works"
 else
 	echo "# skipped the missing-library case: unshare --user --mount is not allowed here"
 fi
