@@ -104,7 +104,10 @@ static json_t *load_record(goaccel_store *store, const char *target)
 	size_t len = 0;
 	json_error_t jerr;
 	json_t *doc = NULL;
-	if (ref && goaccel_store_ref_get(&d, store, ref) == 0 &&
+	/* a peek: explaining (a dry run too) is not a use of the ref */
+	goaccel_lookup_options peek = GOACCEL_LOOKUP_OPTIONS_INIT;
+	peek.flags = GOACCEL_LOOKUP_PEEK;
+	if (ref && goaccel_store_ref_get_ext(&d, store, ref, &peek) == 0 &&
 	    goaccel_store_blob_get(&data, &len, store, &d, RECORD_MAX) == 0)
 		doc = json_loadb(data, len, 0, &jerr);
 	if (doc && json_integer_value(json_object_get(doc, "format")) != RECORD_FORMAT) {

@@ -124,11 +124,22 @@ done:
 
 int goaccel_store_ref_get(goaccel_digest *out, goaccel_store *s, const char *name)
 {
+	return goaccel_store_ref_get_ext(out, s, name, NULL);
+}
+
+int goaccel_store_ref_get_ext(goaccel_digest *out, goaccel_store *s, const char *name,
+                              const goaccel_lookup_options *opts)
+{
 	goaccel_digest nd;
 	ga_buf b = GA_BUF_INIT;
 	char *path = NULL;
-	int error;
+	int error, peek;
 	GA_ASSERT_ARG(out && s && name);
+	GA_CHECK_VERSION(opts, GOACCEL_LOOKUP_OPTIONS_VERSION, "goaccel_lookup_options");
+	if (opts && (opts->flags & ~GOACCEL_LOOKUP_PEEK))
+		return ga_error(GOACCEL_EINVALID, GOACCEL_ERROR_STORE,
+		                "goaccel_lookup_options: unknown flags 0x%x", opts->flags);
+	peek = opts && (opts->flags & GOACCEL_LOOKUP_PEEK);
 	if ((error = ref_name_check(name)) < 0 ||
 	    (error = goaccel_digest_buffer(&nd, name, strlen(name))) < 0)
 		goto done;
@@ -142,11 +153,13 @@ int goaccel_store_ref_get(goaccel_digest *out, goaccel_store *s, const char *nam
 		goto done;
 	}
 	if ((error = ga_ref_parse(NULL, out, b.ptr, b.size, &nd, path)) < 0) {
-		unlink(path);
+		if (!peek)
+			unlink(path);
 		ga_error_recode(error = GOACCEL_ECORRUPT);
 		goto done;
 	}
-	utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW); /* last use, for prune */
+	if (!peek)
+		utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW); /* last use, for prune */
 done:
 	free(path);
 	ga_buf_dispose(&b);

@@ -867,9 +867,35 @@ static void test_store__refs(void **state)
 		GA_OK(goaccel_store_ref_foreach(s, see_ref, &seen));
 		assert_int_equal(seen.count, 0);
 	}
+	{
+		/* a peek reports the damage and leaves the file; a plain get removes it */
+		goaccel_lookup_options lo = GOACCEL_LOOKUP_OPTIONS_INIT;
+		lo.flags = GOACCEL_LOOKUP_PEEK;
+		assert_int_equal(goaccel_store_ref_get_ext(&got, s, name, &lo), GOACCEL_ECORRUPT);
+		assert_true(ga_exists(path));
+	}
 	assert_int_equal(goaccel_store_ref_get(&got, s, name), GOACCEL_ECORRUPT);
 	assert_false(ga_exists(path));
 	GA_OK(goaccel_store_ref_set(s, name, &b1));
+	{
+		/* a peek leaves the last-use time alone; a get moves it to now */
+		goaccel_lookup_options lo = GOACCEL_LOOKUP_OPTIONS_INIT;
+		struct stat st;
+		tu_sh("touch -h -d '2001-01-01 00:00:00' '%s'", path);
+		lo.flags = GOACCEL_LOOKUP_PEEK;
+		GA_OK(goaccel_store_ref_get_ext(&got, s, name, &lo));
+		assert_int_equal(goaccel_digest_cmp(&got, &b1), 0);
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(st.st_mtime < 1000000000 + 86400 * 366);
+		lo.flags = 0x80;
+		assert_int_equal(goaccel_store_ref_get_ext(&got, s, name, &lo), GOACCEL_EINVALID);
+		lo.flags = 0;
+		lo.version = 99;
+		assert_int_equal(goaccel_store_ref_get_ext(&got, s, name, &lo), GOACCEL_EVERSION);
+		GA_OK(goaccel_store_ref_get_ext(&got, s, name, NULL));
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(st.st_mtime > 1700000000);
+	}
 	GA_OK(goaccel_store_ref_remove(s, name));
 	assert_int_equal(goaccel_store_ref_remove(s, name), GOACCEL_ENOTFOUND);
 	free(path);

@@ -439,6 +439,16 @@ GOACCEL_EXTERN(int) goaccel_store_ref_set(goaccel_store *store, const char *name
 GOACCEL_EXTERN(int) goaccel_store_ref_get(goaccel_digest *out, goaccel_store *store,
                                           const char *name);
 
+/**
+ * Reads a ref like goaccel_store_ref_get(); with GOACCEL_LOOKUP_PEEK in opts->flags it changes
+ * nothing: the ref's last-use time stays, and an unreadable ref is reported (GOACCEL_ECORRUPT)
+ * but not removed. NULL opts = goaccel_store_ref_get(). Thread-safe.
+ * @return as goaccel_store_ref_get(); also GOACCEL_EVERSION, and GOACCEL_EINVALID for unknown
+ *         flags.
+ */
+GOACCEL_EXTERN(int) goaccel_store_ref_get_ext(goaccel_digest *out, goaccel_store *store,
+                                              const char *name, const goaccel_lookup_options *opts);
+
 /** Removes a ref. Thread-safe. @return 0, GOACCEL_ENOTFOUND, GOACCEL_EINVALID, GOACCEL_ERROR. */
 GOACCEL_EXTERN(int) goaccel_store_ref_remove(goaccel_store *store, const char *name);
 
