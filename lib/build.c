@@ -1385,6 +1385,27 @@ static void empty_stale_workdirs(const char *base, const char *own)
  * previous binary there and skips the link when nothing it links changed (a go.mod edit, say).
  * Locked while in use; *used = 0 when another build holds it or the build has several packages
  * (then go builds into a fresh directory, as before). */
+/* Marks dir (the stable work dirs' parent) as not for export: its binaries are in the store too,
+ * and another machine's go would relink anyway. Best effort: without the marker they only make
+ * exports bigger. */
+static void mark_noexport(const char *dir)
+{
+	static const char text[] = "The stable work dirs of goaccel build: local state, left out of "
+	                           "`goaccel cache export` (docs/build.md).\n";
+	char *path = ga_path_join(dir, GOACCEL_MOUNT_NOEXPORT_MARKER);
+	int fd;
+	if (!path)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		if (write(fd, text, sizeof(text) - 1) < 0) {
+			/* an empty marker works as well */
+		}
+		close(fd);
+	}
+	free(path);
+}
+
 static int acquire_workdir(ga_build *b, int *used)
 {
 	const char *pkg = b->o->package_count ? b->o->packages[0] : ".";
@@ -1420,6 +1441,7 @@ static int acquire_workdir(ga_build *b, int *used)
 	}
 	if ((error = ga_mkdir_p(base, 0700)) < 0)
 		goto done;
+	mark_noexport(base);
 	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
 		error = ga_error_os(GOACCEL_ERROR, errno, "%s: open", lock);
 		goto done;

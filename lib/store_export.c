@@ -715,6 +715,20 @@ static int export_tree(xstate *x, const char *id, json_t *mman, int dirfd, const
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && !error; i++) {
+		struct stat mst;
+		/* a directory marked "not for export": the marker alone stands for its content */
+		if (!strcmp(names[i], GOACCEL_MOUNT_NOEXPORT_MARKER) &&
+		    fstatat(dirfd, names[i], &mst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(mst.st_mode)) {
+			size_t j;
+			for (j = 0; j < n; j++)
+				if (j != i)
+					free(names[j]);
+			names[0] = names[i];
+			n = 1;
+			break;
+		}
+	}
+	for (i = 0; i < n && !error; i++) {
 		char *child = strcmp(rel, ".") ? ga_path_join(rel, names[i]) : strdup(names[i]);
 		if (!child) {
 			error = ga_error_oom();

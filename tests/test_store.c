@@ -1370,6 +1370,55 @@ static void test_store__export_import_roundtrip(void **state)
 	free(dir);
 }
 
+/* A directory that holds GOACCEL_MOUNT_NOEXPORT_MARKER (a regular file) travels as itself and
+ * the marker only; a directory of that name is no marker. */
+static void test_store__export_leaves_out_noexport_dirs(void **state)
+{
+	char *dir = tu_tempdir("ga-store"), *src = tu_path(dir, "src"), *dst = tu_path(dir, "dst");
+	char *arch = tu_path(dir, "cache.tar.zst"), *p;
+	goaccel_store *s = open_store(src), *t = open_store(dst);
+	goaccel_export_options eo = GOACCEL_EXPORT_OPTIONS_INIT;
+	goaccel_transfer_result xr, ir;
+	goaccel_mount *m = NULL;
+	const char *mounts[] = {"state"};
+	(void)state;
+	GA_OK(goaccel_mount_acquire(&m, s, "state", GOACCEL_MOUNT_LOCKED, NULL));
+	p = strdup(goaccel_mount_path(m));
+	tu_write(p, "keep/file", "kept");
+	tu_write(p, "work/" GOACCEL_MOUNT_NOEXPORT_MARKER, "local only\n");
+	tu_write(p, "work/0123/app", "a binary");
+	tu_write(p, "work/0123.lock", "");
+	tu_write(p, "fake/" GOACCEL_MOUNT_NOEXPORT_MARKER "/inside", "a dir, not a marker");
+	tu_write(p, "fake/sibling", "exported");
+	GA_OK(goaccel_mount_release(m));
+	eo.mounts = mounts;
+	eo.mounts_count = 1;
+	GA_OK(goaccel_store_export(&xr, s, arch, &eo));
+	assert_int_equal(tu_sh("tar -I zstd -tf '%s' | grep -qx 'mounts/state/keep/file'", arch), 0);
+	assert_int_equal(tu_sh("tar -I zstd -tf '%s' | grep -qx 'mounts/state/work/%s'", arch,
+	                       GOACCEL_MOUNT_NOEXPORT_MARKER), 0);
+	assert_int_equal(tu_sh("tar -I zstd -tf '%s' | grep -q '^mounts/state/work/0123'", arch), 1);
+	assert_int_equal(tu_sh("tar -I zstd -tf '%s' | grep -qx 'mounts/state/fake/sibling'", arch), 0);
+	assert_int_equal(tu_sh("tar -I zstd -tf '%s' | grep -qx 'mounts/state/fake/%s/inside'", arch,
+	                       GOACCEL_MOUNT_NOEXPORT_MARKER), 0);
+	GA_OK(goaccel_store_import(&ir, t, arch, NULL));
+	assert_int_equal(ir.mounts, 1);
+	free(p);
+	p = ga_store_sub(t, "mounts/state/0/data");
+	assert_int_equal(tu_sh("test -f '%s/work/%s' && test -f '%s/keep/file' && "
+	                       "test -f '%s/fake/sibling' && ! test -e '%s/work/0123'",
+	                       p, GOACCEL_MOUNT_NOEXPORT_MARKER, p, p, p), 0);
+	expect_clean(t);
+	free(p);
+	goaccel_store_free(s);
+	goaccel_store_free(t);
+	free(src);
+	free(dst);
+	free(arch);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_store__export_delta_since_base(void **state)
 {
 	char *dir = tu_tempdir("ga-store"), *src = tu_path(dir, "src"), *dst = tu_path(dir, "dst");
@@ -2157,6 +2206,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_store__prune_skips_mounts_in_use_and_removes_readonly_trees, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_store__verify_reports_and_repairs, tf_setup, tf_teardown),
 		cmocka_unit_test(test_store__export_import_roundtrip),
+		cmocka_unit_test(test_store__export_leaves_out_noexport_dirs),
 		cmocka_unit_test(test_store__export_delta_since_base),
 		cmocka_unit_test_setup_teardown(test_store__import_refuses_hostile_archives, tf_setup_sub, tf_teardown),
 		cmocka_unit_test(test_store__import_accepts_links_inside_the_mount),

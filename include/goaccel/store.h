@@ -715,9 +715,18 @@ typedef struct {
 } goaccel_transfer_result;
 
 /**
+ * The name of a marker file: a directory inside a mount that holds a regular file of this name
+ * is exported as the directory and the marker only, never the rest of its content. For state
+ * that is worth keeping on one machine but useless on another (the build layer's per-package
+ * work dirs, whose binaries are also in the store), so it does not travel in CI cache archives.
+ */
+#define GOACCEL_MOUNT_NOEXPORT_MARKER ".goaccel-noexport"
+
+/**
  * Writes the selected mounts, actions (with their blobs) and refs into one tar + zstd archive
  * at path (written to a temporary file and renamed, so path is never half-written). Mounts are
- * held LOCKED while they are read, so the archive has a consistent copy of each.
+ * held LOCKED while they are read, so the archive has a consistent copy of each. In a mount,
+ * the content of a directory holding GOACCEL_MOUNT_NOEXPORT_MARKER is left out.
  * @param out  may be NULL
  * @return 0; GOACCEL_ENOTFOUND (a named mount does not exist); GOACCEL_ELOCKED (a mount stayed
  *         busy); GOACCEL_EINVALID / GOACCEL_EVERSION (bad base); GOACCEL_ERROR (I/O).
