@@ -1050,8 +1050,9 @@ static char *bin_path(const ga_build *b, const char *root, const char *name)
 	return p.ptr ? ga_buf_detach(&p) : NULL;
 }
 
-/* The copies join the binaries, which the build step put at <tree>/<bin_dir>/ already. */
-static int add_copies(ga_build *b, goaccel_extract_options *xo)
+/* The --copy items, from the module directory into dest: the image's tree (where the build step
+ * put the binaries at <tree>/<bin_dir>/ already) or the output directory. */
+static int copy_items(ga_build *b, const char *dest, goaccel_extract_options *xo)
 {
 	goaccel_extract_item *items;
 	size_t i;
@@ -1064,7 +1065,7 @@ static int add_copies(ga_build *b, goaccel_extract_options *xo)
 		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
 		items[i] = it;
 	}
-	error = goaccel_extract(b->tree, b->dir, items, b->o->copy_count, xo);
+	error = goaccel_extract(dest, b->dir, items, b->o->copy_count, xo);
 	free(items);
 	return error;
 }
@@ -1078,25 +1079,6 @@ static int set_output_paths(ga_build *b)
 			return ga_error_oom();
 	}
 	return 0;
-}
-
-/* The --copy items, from the module directory straight into the output directory. */
-static int copy_into_output(ga_build *b, goaccel_extract_options *xo)
-{
-	goaccel_extract_item *items;
-	size_t i;
-	int error;
-	if (b->o->copy_count == 0)
-		return 0;
-	if ((items = calloc(b->o->copy_count, sizeof(*items))) == NULL)
-		return ga_error_oom();
-	for (i = 0; i < b->o->copy_count; i++) {
-		goaccel_extract_item it = GOACCEL_EXTRACT_ITEM(b->o->copies[i].src, b->o->copies[i].dst);
-		items[i] = it;
-	}
-	error = goaccel_extract(b->o->output_dir, b->dir, items, b->o->copy_count, xo);
-	free(items);
-	return error;
 }
 
 /* Remembers that the output directory now holds this build's outputs. */
@@ -1119,7 +1101,7 @@ static int stamp_outputs(ga_build *b)
 static int finish_output(ga_build *b, goaccel_extract_options *xo)
 {
 	int error;
-	if ((error = copy_into_output(b, xo)) == 0 && (error = set_output_paths(b)) == 0)
+	if ((error = copy_items(b, b->o->output_dir, xo)) == 0 && (error = set_output_paths(b)) == 0)
 		error = stamp_outputs(b);
 	return error;
 }
@@ -1288,7 +1270,7 @@ static int extract_step(ga_build *b)
 		return step_end(b, GOACCEL_BUILD_STATUS_MISS);
 	}
 	if (b->outputs_current) {
-		if ((error = copy_into_output(b, &xo)) < 0) {
+		if ((error = copy_items(b, b->o->output_dir, &xo)) < 0) {
 			b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;
 			return error;
 		}
@@ -1297,7 +1279,7 @@ static int extract_step(ga_build *b)
 		                        b->o->copy_count ? " (copies refreshed)" : "");
 		return step_end(b, b->o->copy_count ? GOACCEL_BUILD_STATUS_MISS : GOACCEL_BUILD_STATUS_SKIPPED);
 	}
-	if ((b->tree && (error = add_copies(b, &xo)) < 0) ||
+	if ((b->tree && (error = copy_items(b, b->tree, &xo)) < 0) ||
 	    (b->o->output_dir && (error = write_output_dir(b, &xo)) < 0) ||
 	    (b->o->image_dir && (error = write_image(b)) < 0)) {
 		b->res->steps[GOACCEL_BUILD_STEP_EXTRACT].status = GOACCEL_BUILD_STATUS_FAILED;

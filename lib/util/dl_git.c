@@ -8,31 +8,7 @@
 #error "GA_LIBGIT2_SONAME (the SONAME to dlopen) is set by CMakeLists.txt"
 #endif
 
-ga_dl_git_table ga_dl_git;
-
-static const char *const names[] = {
-#define GA_DL_NAME(name) #name,
-	GA_DL_GIT_FUNCS(GA_DL_NAME)
-#undef GA_DL_NAME
-};
-
-static ga_dl_library library = {GA_LIBGIT2_SONAME, GOACCEL_ERROR_GIT, PTHREAD_MUTEX_INITIALIZER, 0};
-
-/* dlsym() returns an object pointer; POSIX guarantees it converts to the function's type. */
-static void fill(void *const *addrs)
-{
-	size_t i = 0;
-#define GA_DL_FILL(name) ga_dl_git.name = (__typeof__(ga_dl_git.name))addrs[i++];
-	GA_DL_GIT_FUNCS(GA_DL_FILL)
-#undef GA_DL_FILL
-}
-
-int ga_dl_git_load(void)
-{
-	return ga_dl_load(&library, names, sizeof(names) / sizeof(names[0]), fill);
-}
-
-int ga_dl_git_loaded(void)
-{
-	return atomic_load_explicit(&library.loaded, memory_order_acquire);
-}
+#define GA_DL_TABLE ga_dl_git
+GA_DL_DEFINE_LOADER(ga_dl_git_table, ga_dl_git, GA_DL_GIT_FUNCS,
+                    GA_LIBGIT2_SONAME, GOACCEL_ERROR_GIT,
+                    ga_dl_git_load, ga_dl_git_loaded)

@@ -1,4 +1,4 @@
-/* The shared run-time loader of libgit2 and libarchive (docs/dependencies.md). */
+/* The shared run-time loader of libgit2, libarchive and SQLite (docs/dependencies.md). */
 #include <dlfcn.h>
 #include <stdlib.h>
 
