@@ -1375,16 +1375,9 @@ static void mark_noexport(const char *dir)
 	static const char text[] = "The stable work dirs of goaccel build: local state, left out of "
 	                           "`goaccel cache export` (docs/build.md).\n";
 	char *path = ga_path_join(dir, GOACCEL_MOUNT_NOEXPORT_MARKER);
-	int fd;
-	if (!path)
-		return;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd >= 0) {
-		if (write(fd, text, sizeof(text) - 1) < 0) {
-			/* an empty marker works as well */
-		}
-		close(fd);
-	}
+	if (path && !ga_exists(path) &&
+	    ga_write_file_atomic(path, text, sizeof(text) - 1, 0644, 0) < 0)
+		goaccel_error_clear();
 	free(path);
 }
 

@@ -1292,17 +1292,49 @@ static char *mount_listing(goaccel_store *s, const char *id)
 	return l;
 }
 
+/* Two stores (src, dst) in one temporary directory, for export/import tests. */
+typedef struct {
+	char *dir, *src, *dst, *arch;
+	goaccel_store *s, *t;
+} xfer_fx;
+
+static void xfer_open(xfer_fx *f, const char *arch_name)
+{
+	f->dir = tu_tempdir("ga-store");
+	f->src = tu_path(f->dir, "src");
+	f->dst = tu_path(f->dir, "dst");
+	f->arch = tu_path(f->dir, arch_name);
+	f->s = open_store(f->src);
+	f->t = open_store(f->dst);
+}
+
+static void xfer_close(xfer_fx *f)
+{
+	goaccel_store_free(f->s);
+	goaccel_store_free(f->t);
+	free(f->src);
+	free(f->dst);
+	free(f->arch);
+	tu_rmtree(f->dir);
+	free(f->dir);
+}
+
 static void test_store__export_import_roundtrip(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *src = tu_path(dir, "src"), *dst = tu_path(dir, "dst");
-	char *arch = tu_path(dir, "cache.tar.zst"), *l1, *l2;
-	goaccel_store *s = open_store(src), *t = open_store(dst);
+	xfer_fx f;
+	char *dir, *arch, *l1, *l2;
+	goaccel_store *s, *t;
 	goaccel_export_options eo = GOACCEL_EXPORT_OPTIONS_INIT;
 	goaccel_transfer_result xr, ir;
 	goaccel_action *a = NULL;
 	goaccel_digest k, b, got;
 	const char *mounts[] = {"gomod"};
 	(void)state;
+	xfer_open(&f, "cache.tar.zst");
+	dir = f.dir;
+	arch = f.arch;
+	s = f.s;
+	t = f.t;
 	put_simple(s, "k1", "gobuild", "bin/app", "app-binary", 7);
 	put_simple(s, "k2", "gomod", "go.sum", "sums", 3);
 	GA_OK(goaccel_store_blob_put_buffer(&b, s, "prev-key", 8));
@@ -1361,27 +1393,25 @@ static void test_store__export_import_roundtrip(void **state)
 		assert_int_equal(tu_sh("ls '%s' | grep -q tmp", dir), 1);
 		free(bad);
 	}
-	goaccel_store_free(s);
-	goaccel_store_free(t);
-	free(src);
-	free(dst);
-	free(arch);
-	tu_rmtree(dir);
-	free(dir);
+	xfer_close(&f);
 }
 
 /* A directory that holds GOACCEL_MOUNT_NOEXPORT_MARKER (a regular file) travels as itself and
  * the marker only; a directory of that name is no marker. */
 static void test_store__export_leaves_out_noexport_dirs(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *src = tu_path(dir, "src"), *dst = tu_path(dir, "dst");
-	char *arch = tu_path(dir, "cache.tar.zst"), *p;
-	goaccel_store *s = open_store(src), *t = open_store(dst);
+	xfer_fx f;
+	char *arch, *p;
+	goaccel_store *s, *t;
 	goaccel_export_options eo = GOACCEL_EXPORT_OPTIONS_INIT;
 	goaccel_transfer_result xr, ir;
 	goaccel_mount *m = NULL;
 	const char *mounts[] = {"state"};
 	(void)state;
+	xfer_open(&f, "cache.tar.zst");
+	arch = f.arch;
+	s = f.s;
+	t = f.t;
 	GA_OK(goaccel_mount_acquire(&m, s, "state", GOACCEL_MOUNT_LOCKED, NULL));
 	p = strdup(goaccel_mount_path(m));
 	tu_write(p, "keep/file", "kept");
@@ -1410,13 +1440,7 @@ static void test_store__export_leaves_out_noexport_dirs(void **state)
 	                       p, GOACCEL_MOUNT_NOEXPORT_MARKER, p, p, p), 0);
 	expect_clean(t);
 	free(p);
-	goaccel_store_free(s);
-	goaccel_store_free(t);
-	free(src);
-	free(dst);
-	free(arch);
-	tu_rmtree(dir);
-	free(dir);
+	xfer_close(&f);
 }
 
 static void test_store__export_delta_since_base(void **state)
@@ -1669,15 +1693,20 @@ static void test_store__import_foreign_tar_from_the_fuzz_corpus(void **state)
 /* An archive cut anywhere is refused and leaves nothing from it visible. */
 static void test_store__import_truncated_archives(void **state)
 {
-	char *dir = tu_tempdir("ga-store"), *src = tu_path(dir, "src"), *dst = tu_path(dir, "dst");
-	char *arch = tu_path(dir, "full.tar.zst"), *cut = tu_path(dir, "cut.tar.zst");
-	goaccel_store *s = open_store(src), *t = open_store(dst);
+	xfer_fx f;
+	char *arch, *cut;
+	goaccel_store *s, *t;
 	goaccel_export_options eo = GOACCEL_EXPORT_OPTIONS_INIT;
 	goaccel_store_usage u;
 	struct stat st;
 	off_t len, at;
 	int i;
 	(void)state;
+	xfer_open(&f, "full.tar.zst");
+	arch = f.arch;
+	cut = tu_path(f.dir, "cut.tar.zst");
+	s = f.s;
+	t = f.t;
 	put_simple(s, "k1", "gobuild", "bin/app", "app-binary", 7);
 	fill_mount(s, "gomod");
 	eo.all_mounts = 1;
@@ -1705,14 +1734,8 @@ static void test_store__import_truncated_archives(void **state)
 	GA_OK(goaccel_store_usage_get(&u, t));
 	assert_int_equal(u.actions, 1);
 	assert_int_equal(goaccel_store_import(NULL, t, "/nonexistent.tar.zst", NULL), GOACCEL_ENOTFOUND);
-	goaccel_store_free(s);
-	goaccel_store_free(t);
-	free(src);
-	free(dst);
-	free(arch);
 	free(cut);
-	tu_rmtree(dir);
-	free(dir);
+	xfer_close(&f);
 }
 
 /* ---- docs/store.md's worked examples ------------------------------------------------------ */
